@@ -1,0 +1,9 @@
+/**
+ * The GroupNorm layer for Deeplearning4j: {@link io.gnsweep.layer.GroupNormalization} (configuration,
+ * builder, JSON form), its implementation and its parameter initialiser.
+ *
+ * <p>Owns the normalisation arithmetic only. It may use DL4J and ND4J; it must not use Spark, the data
+ * readers or the training loop, and it uses ND4J array operations only (no per-element Java loops),
+ * so the same code runs on the CPU and CUDA backends.
+ */
+package io.gnsweep.layer;

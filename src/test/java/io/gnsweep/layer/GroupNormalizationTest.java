@@ -1,0 +1,165 @@
+package io.gnsweep.layer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gnsweep.runtime.NativeSetup;
+import java.io.File;
+import java.util.Random;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Forward values, float32 stability, serialisation and validation of the GroupNorm layer. */
+class GroupNormalizationTest {
+
+    @BeforeAll
+    static void setUp() {
+        NativeSetup.init();
+    }
+
+    /** A network holding only the GroupNorm layer, with random γ and β. */
+    static MultiLayerNetwork single(int c, int h, int w, int g, DataType type, long seed) {
+        InputType in = h > 0 ? InputType.convolutional(h, w, c) : InputType.feedForward(c);
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(type).seed(seed).list()
+                .layer(new GroupNormalization.Builder().groups(g).eps(1e-5).build())
+                .setInputType(in).build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        Random r = new Random(seed);
+        net.getLayer(0).setParam("gamma", Nd4j.create(randoms(r, c, 0.5, 1.5)).castTo(type).reshape(c));
+        net.getLayer(0).setParam("beta", Nd4j.create(randoms(r, c, -1, 1)).castTo(type).reshape(c));
+        return net;
+    }
+
+    static double[] randoms(Random r, int len, double lo, double hi) {
+        double[] v = new double[len];
+        for (int i = 0; i < len; i++) {
+            v[i] = lo + (hi - lo) * r.nextDouble();
+        }
+        return v;
+    }
+
+    @ParameterizedTest(name = "N={0} C={1} H={2} W={3} G={4}")
+    @CsvSource({
+        "2, 8, 3, 5, 4",    // H != W
+        "1, 6, 4, 4, 1",    // N = 1, G = 1 (LayerNorm)
+        "3, 6, 2, 3, 6",    // G = C (InstanceNorm)
+        "2, 12, 5, 3, 3",
+        "4, 8, 0, 0, 2",    // dense input [N, C]
+        "2, 16, 7, 7, 16",
+    })
+    void forwardMatchesDoublePrecisionReference(int n, int c, int h, int w, int g) {
+        MultiLayerNetwork net = single(c, h, w, g, DataType.DOUBLE, 42);
+        int s = h > 0 ? h * w : 1;
+        Random r = new Random(7);
+        double[] x = new double[n * c * s];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextGaussian() * 3 + 2;
+        }
+        long[] shape = h > 0 ? new long[] {n, c, h, w} : new long[] {n, c};
+        INDArray out = net.output(Nd4j.create(x, shape, 'c'));
+        double[] gamma = net.getLayer(0).getParam("gamma").toDoubleVector();
+        double[] beta = net.getLayer(0).getParam("beta").toDoubleVector();
+        double[] expected = GroupNormReference.forward(x, n, c, s, g, gamma, beta, 1e-5);
+        assertArrayEquals(expected, out.dup('c').data().asDouble(), 1e-10);
+        // training mode computes the same thing: no running statistics
+        INDArray train = net.feedForwardToLayer(0, Nd4j.create(x, shape, 'c'), true).get(1);
+        assertArrayEquals(expected, train.dup('c').data().asDouble(), 1e-10);
+    }
+
+    @Test
+    void float32WithLargeMeanStillNormalises() {
+        int n = 2, c = 8, h = 16, w = 16, g = 2;
+        MultiLayerNetwork net = single(c, h, w, g, DataType.FLOAT, 3);
+        Random r = new Random(11);
+        float[] x = new float[n * c * h * w];
+        double[] xd = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (1e4 + r.nextGaussian());
+            xd[i] = x[i];
+        }
+        INDArray out = net.output(Nd4j.create(x, new long[] {n, c, h, w}, 'c'));
+        double[] gamma = net.getLayer(0).getParam("gamma").toDoubleVector();
+        double[] beta = net.getLayer(0).getParam("beta").toDoubleVector();
+        double[] expected = GroupNormReference.forward(xd, n, c, h * w, g, gamma, beta, 1e-5);
+        // E[x²] − E[x]² in float32 would be off by O(10) here (x² ~ 1e8, float eps ~ 6e-8); even the mean of
+        // 4096 float values near 1e4 carries ~1e-2 of rounding error unless it is re-centred.
+        double[] got = out.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double worst = 0;
+        for (int i = 0; i < got.length; i++) {
+            worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+        }
+        System.out.println("float32, mean 1e4: max |y - reference| = " + worst);
+        assertArrayEquals(expected, got, 1e-5);
+    }
+
+    @Test
+    void groupsThatDoNotDivideChannelsAreRefusedAtBuildTime() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                new NeuralNetConfiguration.Builder().list()
+                        .layer(new GroupNormalization.Builder().groups(4).name("gn1").build())
+                        .setInputType(InputType.convolutional(4, 4, 6)).build());
+        assertTrue(e.getMessage().contains("\"gn1\""), e.getMessage());
+        assertTrue(e.getMessage().contains("C = 6"), e.getMessage());
+        assertTrue(e.getMessage().contains("G = 4"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new GroupNormalization.Builder().groups(0).build());
+        assertThrows(IllegalArgumentException.class, () -> new GroupNormalization.Builder().nIn(10).groups(4).build());
+    }
+
+    @Test
+    void configurationSurvivesJsonRoundTrip() {
+        MultiLayerNetwork net = single(8, 3, 3, 4, DataType.FLOAT, 5);
+        String json = net.getLayerWiseConfigurations().toJson();
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(json);
+        GroupNormalization layer = assertInstanceOf(GroupNormalization.class, back.getConf(0).getLayer());
+        assertEquals(4, layer.getGroups());
+        assertEquals(1e-5, layer.getEps());
+        assertEquals(8, layer.getNOut());
+        assertEquals(net.getLayerWiseConfigurations().getConf(0).getLayer(), layer);
+        assertEquals(json, back.toJson());
+        GroupNormalization other = new GroupNormalization.Builder().groups(2).nIn(8).build();
+        assertNotEquals(layer, other);
+    }
+
+    @Test
+    void modelSerializerRestoresIdenticalOutputs(@TempDir File dir) throws Exception {
+        MultiLayerNetwork net = single(8, 4, 4, 2, DataType.FLOAT, 9);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3, 8, 4, 4);
+        File file = new File(dir, "gn.zip");
+        ModelSerializer.writeModel(net, file, true);
+        MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(file);
+        assertEquals(net.params(), restored.params());
+        assertEquals(net.output(x), restored.output(x));
+    }
+
+    @Test
+    void worksInAComputationGraph() {
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .graphBuilder().addInputs("in")
+                .addLayer("gn", new GroupNormalization.Builder().groups(3).build(), "in")
+                .setOutputs("gn").setInputTypes(InputType.convolutional(2, 2, 6)).build());
+        graph.init();
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 6, 2, 2);
+        INDArray y = graph.outputSingle(x);
+        double[] expected = GroupNormReference.forward(x.dup('c').data().asDouble(), 2, 6, 4, 3,
+                new double[] {1, 1, 1, 1, 1, 1}, new double[6], 1e-5);
+        assertArrayEquals(expected, y.dup('c').data().asDouble(), 1e-10);
+        assertEquals(12, graph.numParams());
+    }
+}
