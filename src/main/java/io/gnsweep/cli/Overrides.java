@@ -1,0 +1,95 @@
+package io.gnsweep.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueType;
+import java.util.List;
+
+/**
+ * {@code path=value} command-line overrides layered over a HOCON configuration. Values are HOCON, so
+ * {@code axes.groups=[4,8]} and {@code dataset.train-limit=null} work. A path the base configuration does
+ * not have is refused, naming it, so a typo never silently does nothing.
+ */
+public final class Overrides {
+    private Overrides() {}
+
+    /** Applies the overrides in order (a later one wins) and resolves substitutions. */
+    public static Config apply(Config base, List<String> overrides) {
+        Config result = base;
+        for (String arg : overrides) {
+            int eq = arg.indexOf('=');
+            if (eq <= 0) {
+                throw new UsageException("expected path=value, got '" + arg + "'");
+            }
+            String path = arg.substring(0, eq).trim();
+            String value = arg.substring(eq + 1).trim();
+            try {
+                if (!base.hasPathOrNull(path)) {
+                    throw new UsageException("unknown key '" + path + "' in '" + arg + "'");
+                }
+                Config one;
+                try {
+                    one = ConfigFactory.parseString(path + " = " + (value.isEmpty() ? "\"\"" : value));
+                } catch (ConfigException e) {
+                    // not valid HOCON (e.g. a path with odd characters): take it as a plain string
+                    one = ConfigFactory.parseString(path + " = " + quote(value));
+                }
+                result = one.withFallback(result);
+            } catch (ConfigException.BadPath e) {
+                throw new UsageException("bad key '" + path + "' in '" + arg + "'");
+            }
+        }
+        try {
+            return result.resolve();
+        } catch (ConfigException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** An optional positive count: null when the value is null. */
+    public static Integer optionalInt(Config c, String path) {
+        if (c.getIsNull(path)) {
+            return null;
+        }
+        return getInt(c, path);
+    }
+
+    /** An int, or a UsageException naming the key and the value. */
+    public static int getInt(Config c, String path) {
+        try {
+            return c.getInt(path);
+        } catch (ConfigException e) {
+            throw new UsageException(path + " = " + render(c, path) + ": expected a whole number");
+        }
+    }
+
+    /** A number, or a UsageException naming the key and the value. */
+    public static double getDouble(Config c, String path) {
+        try {
+            return c.getDouble(path);
+        } catch (ConfigException e) {
+            throw new UsageException(path + " = " + render(c, path) + ": expected a number");
+        }
+    }
+
+    /** A string, or a UsageException naming the key. */
+    public static String getString(Config c, String path) {
+        try {
+            if (c.getValue(path).valueType() == ConfigValueType.OBJECT || c.getValue(path).valueType() == ConfigValueType.LIST) {
+                throw new UsageException(path + " = " + render(c, path) + ": expected a single value");
+            }
+            return c.getString(path);
+        } catch (ConfigException e) {
+            throw new UsageException(path + ": " + e.getMessage());
+        }
+    }
+
+    static String render(Config c, String path) {
+        return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null" : c.getValue(path).render()) : "(missing)";
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,104 @@
+package io.gnsweep.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.gnsweep.data.DatasetLoader;
+import io.gnsweep.data.LocalDataFolder;
+import io.gnsweep.data.TrainTest;
+import io.gnsweep.model.Model;
+import io.gnsweep.model.NormKind;
+import io.gnsweep.runtime.NativeSetup;
+import io.gnsweep.train.EpochMetrics;
+import io.gnsweep.train.TrialResult;
+import io.gnsweep.train.TrialSpec;
+import io.gnsweep.train.TrialStatus;
+import io.gnsweep.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * {@code gnsweep train [key=value ...]}: trains one trial without Spark and prints its per-epoch metrics.
+ * The keys and their defaults are those of {@code gnsweep/train-defaults.conf} ({@code --help} prints it).
+ */
+public final class TrainCommand {
+    private static final String DEFAULTS = "gnsweep/train-defaults.conf";
+
+    private TrainCommand() {}
+
+    /** Runs the command; returns the exit status (0 complete, 1 diverged or failed, 2 bad input). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            out.println("usage: gnsweep train [key=value ...]\n\nKeys and defaults:\n");
+            out.println(defaultsText());
+            return 0;
+        }
+        TrialSpec spec;
+        int threads;
+        TrainTest data;
+        try {
+            Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), Arrays.asList(args));
+            spec = spec(c);
+            threads = Overrides.getInt(c, "threads");
+            LocalDataFolder folder = new LocalDataFolder(Path.of(spec.dataPath()));
+            DatasetLoader.check(spec.dataset(), folder);
+            NativeSetup.bindThreads(threads);
+            data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
+        } catch (UsageException | IllegalArgumentException | IOException e) {
+            err.println("gnsweep train: " + e.getMessage());
+            return UsageException.EXIT;
+        }
+        out.printf(Locale.ROOT, "trial %s: %s on %s (%d train / %d test images), %s, backend %s%s%n",
+                spec.trialId(), spec.model().id(), spec.dataset(), data.train().size(), data.test().size(),
+                spec.norm() == NormKind.GROUP ? "GroupNorm G=" + spec.groups() : spec.norm().id(),
+                NativeSetup.backend(), NativeSetup.oneDnnEnabled() ? " (oneDNN)" : "");
+        TrialResult result = Trainer.run(spec, data, "cpu", m -> out.println(line(m, spec.epochs())));
+        if (result.status() != TrialStatus.COMPLETE) {
+            err.println("gnsweep train: " + result.status() + ": " + result.error());
+            return 1;
+        }
+        out.printf(Locale.ROOT, "done: test accuracy %.2f%%, %.0f images/s, %d parameters%n",
+                100 * result.testAccuracy(), result.imagesPerS(), result.numParams());
+        return 0;
+    }
+
+    /** Builds the trial from a resolved configuration with the keys of the defaults file. */
+    static TrialSpec spec(Config c) {
+        DataSettings data = DataSettings.read(c);
+        NormKind norm;
+        Model model;
+        try {
+            norm = NormKind.parse(Overrides.getString(c, "norm"));
+            model = Model.parse(Overrides.getString(c, "model"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        TrialSpec spec = new TrialSpec(data.name(), data.path(), data.trainLimit(), data.testLimit(), model,
+                Overrides.getDouble(c, "model-width"), norm,
+                norm.usesGroups() ? Integer.valueOf(Overrides.getInt(c, "groups")) : null,
+                Overrides.getInt(c, "batch-size"), Overrides.getDouble(c, "lr"), Overrides.getInt(c, "epochs"),
+                Overrides.getInt(c, "seed"));
+        try {
+            spec.validate();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        return spec;
+    }
+
+    static String line(EpochMetrics m, int epochs) {
+        return String.format(Locale.ROOT, "epoch %d/%d  train_loss %.4f  test_loss %.4f  test_accuracy %.2f%%  "
+                        + "%.0f images/s  (%.1f s)", m.epoch(), epochs, m.trainLoss(), m.testLoss(),
+                100 * m.testAccuracy(), m.imagesPerS(), m.epochTimeS());
+    }
+
+    private static String defaultsText() {
+        try (var in = TrainCommand.class.getClassLoader().getResourceAsStream(DEFAULTS)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException | NullPointerException e) {
+            return "(defaults not found)";
+        }
+    }
+}
