@@ -36,6 +36,10 @@ public final class Main {
         switch (args[0]) {
             case "train":
                 return TrainCommand.run(rest, System.out, System.err);
+            case "sweep":
+                return io.gnsweep.spark.SweepJob.run(rest, System.out, System.err);
+            case "report":
+                return io.gnsweep.report.ReportJob.run(rest);
             default:
                 System.err.println("gnsweep: unknown command '" + args[0] + "' (expected train, sweep or report)");
                 return 2;

@@ -61,6 +61,36 @@ public final class DatasetLoader {
         }
     }
 
+    /**
+     * The files {@link #load} reads, as names relative to the folder (e.g. {@code train-images-idx3-ubyte.gz}
+     * or {@code cifar-10-batches-bin/test_batch.bin}), so that they can be shipped to another machine.
+     *
+     * @throws DataFormatException a file is missing (the message names what was looked for)
+     */
+    public static List<String> files(String datasetName, DataFolder folder) throws IOException {
+        List<String> names = new java.util.ArrayList<>();
+        switch (requireKnown(datasetName)) {
+            case "cifar10":
+                for (String f : CifarReader.TRAIN_FILES) {
+                    names.add(DataFiles.find(folder, f, CifarReader.SUBFOLDER + f));
+                }
+                for (String f : CifarReader.TEST_FILES) {
+                    names.add(DataFiles.find(folder, f, CifarReader.SUBFOLDER + f));
+                }
+                return names;
+            case "mnist":
+            case "fashion-mnist":
+                for (String split : List.of("train", "t10k")) {
+                    for (String kind : List.of("-images-idx3-ubyte", "-labels-idx1-ubyte")) {
+                        names.add(DataFiles.find(folder, split + kind, split + kind + ".gz"));
+                    }
+                }
+                return names;
+            default:
+                throw unhandled(datasetName);
+        }
+    }
+
     private static String requireKnown(String datasetName) {
         if (!NAMES.contains(datasetName)) {
             throw new IllegalArgumentException("unknown dataset '" + datasetName + "'; known: " + String.join(", ", NAMES));

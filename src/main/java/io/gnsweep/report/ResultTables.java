@@ -1,0 +1,253 @@
+package io.gnsweep.report;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.desc;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+
+/**
+ * The trials and epochs tables of one or more sweeps, read with Spark and aggregated over seeds
+ * with the DataFrame API. Only COMPLETE trials with a test accuracy enter a statistic; FAILED and
+ * DIVERGED trials are counted per cell and listed by {@link #trials()}.
+ *
+ * <p>Where a trial was written more than once (a retried task), its row with the highest
+ * {@code attempt} (then latest {@code finished_at}) is the one kept.
+ */
+public final class ResultTables {
+
+  private static final List<String> REQUIRED_TRIAL_COLUMNS =
+      List.of("sweep_id", "trial_id", "norm", "groups", "batch_size", "seed", "status",
+          "error", "test_accuracy", "attempt");
+
+  private final Dataset<Row> trials;
+  private final Dataset<Row> epochs; // null when no sweep has an epochs table
+  private final List<String> notes;
+
+  private ResultTables(Dataset<Row> trials, Dataset<Row> epochs, List<String> notes) {
+    this.trials = trials;
+    this.epochs = epochs;
+    this.notes = notes;
+  }
+
+  /**
+   * Reads {@code DIR/trials} (required) and {@code DIR/epochs} (optional) of each results folder.
+   *
+   * @throws BadInputException naming the folder or table that is missing or unreadable
+   */
+  public static ResultTables read(SparkSession spark, List<String> resultsDirs)
+      throws BadInputException {
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    List<String> trialPaths = new ArrayList<>();
+    List<String> epochPaths = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (String dir : resultsDirs) {
+      Path root = new Path(dir);
+      if (!exists(root, hadoop)) {
+        throw new BadInputException("no such results folder: " + dir);
+      }
+      Path trialsPath = new Path(root, "trials");
+      if (!exists(trialsPath, hadoop)) {
+        throw new BadInputException("no trials table in " + dir + " (expected " + trialsPath + ")");
+      }
+      trialPaths.add(trialsPath.toString());
+      Path epochsPath = new Path(root, "epochs");
+      if (exists(epochsPath, hadoop)) {
+        epochPaths.add(epochsPath.toString());
+      } else {
+        notes.add("no epochs table in " + dir + ": its per-epoch curves are missing");
+      }
+    }
+    Dataset<Row> trials = readParquet(spark, trialPaths, "trials");
+    List<String> columns = Arrays.asList(trials.columns());
+    for (String c : REQUIRED_TRIAL_COLUMNS) {
+      if (!columns.contains(c)) {
+        throw new BadInputException("trials table " + trialPaths + " has no column " + c);
+      }
+    }
+    Dataset<Row> epochs = epochPaths.isEmpty() ? null : readParquet(spark, epochPaths, "epochs");
+    return new ResultTables(latestAttempt(trials).cache(), epochs, List.copyOf(notes));
+  }
+
+  /** Things the reader noticed (a missing epochs table), for the page and stderr. */
+  public List<String> notes() {
+    return notes;
+  }
+
+  /** Every (norm, groups, batch size) cell, aggregated over seeds, in display order. */
+  public List<Cell> cells() {
+    Column complete = col("status").equalTo("COMPLETE").and(col("test_accuracy").isNotNull());
+    Dataset<Row> agg = trials.groupBy("norm", "groups", "batch_size").agg(
+        sum(when(complete, 1).otherwise(0)).cast("long").as("n"),
+        sum(when(col("status").equalTo("FAILED"), 1).otherwise(0)).cast("long").as("n_failed"),
+        sum(when(col("status").equalTo("DIVERGED"), 1).otherwise(0)).cast("long")
+            .as("n_diverged"),
+        avg(when(complete, col("test_accuracy"))).as("mean_acc"),
+        stddev_samp(when(complete, col("test_accuracy"))).as("std_acc"),
+        avg(when(complete, col("images_per_s"))).as("mean_ips"),
+        avg(when(complete, col("train_time_s"))).as("mean_time"));
+    List<Cell> cells = new ArrayList<>();
+    for (Row r : agg.collectAsList()) {
+      long n = r.getLong(r.fieldIndex("n"));
+      cells.add(new Cell(
+          r.getString(0),
+          r.isNullAt(1) ? null : r.getInt(1),
+          r.getInt(2),
+          n,
+          r.getLong(r.fieldIndex("n_failed")),
+          r.getLong(r.fieldIndex("n_diverged")),
+          nullable(r, "mean_acc"),
+          n < 2 ? null : nullable(r, "std_acc"),
+          nullable(r, "mean_ips"),
+          nullable(r, "mean_time")));
+    }
+    cells.sort(CELL_ORDER);
+    return cells;
+  }
+
+  /**
+   * The batch size of the group-count comparison: the most common one among group, layer and
+   * instance trials (ties: the larger batch size), or empty when there are none.
+   */
+  public Optional<Integer> groupComparisonBatchSize() {
+    List<Row> top = trials.filter(col("norm").isin("group", "layer", "instance"))
+        .groupBy("batch_size").agg(count(lit(1)).as("trials"))
+        .orderBy(desc("trials"), desc("batch_size")).limit(1).collectAsList();
+    return top.isEmpty() ? Optional.empty() : Optional.of(top.get(0).getInt(0));
+  }
+
+  /** Per-epoch means over the COMPLETE trials of each configuration; empty without epochs. */
+  public List<EpochPoint> epochCurves() {
+    if (epochs == null) {
+      return List.of();
+    }
+    Dataset<Row> done = trials.filter(col("status").equalTo("COMPLETE"))
+        .select("sweep_id", "trial_id", "norm", "groups", "batch_size");
+    Dataset<Row> agg = epochs.dropDuplicates("sweep_id", "trial_id", "epoch")
+        .join(done, new String[] {"sweep_id", "trial_id"})
+        .groupBy("norm", "groups", "batch_size", "epoch")
+        .agg(count(lit(1)).as("n"), avg("test_accuracy").as("acc"), avg("train_loss").as("loss"))
+        .orderBy("norm", "groups", "batch_size", "epoch");
+    List<EpochPoint> points = new ArrayList<>();
+    for (Row r : agg.collectAsList()) {
+      points.add(new EpochPoint(r.getString(0), r.isNullAt(1) ? null : r.getInt(1), r.getInt(2),
+          r.getInt(3), r.getLong(4), nullable(r, "acc"), nullable(r, "loss")));
+    }
+    return points;
+  }
+
+  /** Every trial, whatever its status, ordered by configuration then seed. */
+  public List<TrialRecord> trials() {
+    Dataset<Row> t = trials.select(col("sweep_id"), col("trial_id"), col("norm"), col("groups"),
+        col("batch_size"), col("seed"), col("status"), col("test_accuracy"), col("error"),
+        col("attempt"), hasColumn("train_time_s") ? col("train_time_s") : lit(null).cast("double"));
+    List<TrialRecord> out = new ArrayList<>();
+    for (Row r : t.collectAsList()) {
+      out.add(new TrialRecord(r.getString(0), r.getString(1), r.getString(2),
+          r.isNullAt(3) ? null : r.getInt(3), r.getInt(4), r.isNullAt(5) ? null : r.getInt(5),
+          r.getString(6), r.isNullAt(7) ? null : r.getDouble(7), r.getString(8),
+          r.isNullAt(9) ? null : r.getInt(9), r.isNullAt(10) ? null : r.getDouble(10)));
+    }
+    out.sort(Comparator.comparing((TrialRecord x) -> Cell.normRank(x.norm()))
+        .thenComparing(TrialRecord::norm)
+        .thenComparing(TrialRecord::groups, Comparator.nullsFirst(Comparator.naturalOrder()))
+        .thenComparing(TrialRecord::batchSize)
+        .thenComparing(TrialRecord::seed, Comparator.nullsFirst(Comparator.naturalOrder()))
+        .thenComparing(TrialRecord::sweepId, Comparator.nullsFirst(Comparator.naturalOrder()))
+        .thenComparing(TrialRecord::trialId, Comparator.nullsFirst(Comparator.naturalOrder())));
+    return out;
+  }
+
+  /** One row per sweep: what it ran and on which software (the provenance columns present). */
+  public Table sweeps() {
+    List<String> wanted = List.of("sweep_name", "sweep_id", "dataset", "model", "gnsweep_version",
+        "git_commit", "dl4j_version", "nd4j_backend", "spark_version", "java_version", "device");
+    List<Column> keys = new ArrayList<>();
+    List<String> header = new ArrayList<>();
+    for (String c : wanted) {
+      if (hasColumn(c)) {
+        keys.add(col(c).cast("string"));
+        header.add(c);
+      }
+    }
+    Dataset<Row> agg = trials.groupBy(keys.toArray(Column[]::new))
+        .agg(count(lit(1)).as("trials")).orderBy(keys.toArray(Column[]::new));
+    header.add("trials");
+    List<List<String>> rows = new ArrayList<>();
+    for (Row r : agg.collectAsList()) {
+      List<String> row = new ArrayList<>();
+      for (int i = 0; i < r.length(); i++) {
+        row.add(r.isNullAt(i) ? "" : String.valueOf(r.get(i)));
+      }
+      rows.add(row);
+    }
+    return new Table("sweeps", "Sweeps", "What was run, and on which software.", header, rows);
+  }
+
+  /** Cell order: norm kind (paper order), group count, batch size. */
+  static final Comparator<Cell> CELL_ORDER =
+      Comparator.comparing((Cell c) -> Cell.normRank(c.norm()))
+          .thenComparing(Cell::norm)
+          .thenComparing(Cell::groups, Comparator.nullsFirst(Comparator.naturalOrder()))
+          .thenComparing(Cell::batchSize);
+
+  private boolean hasColumn(String name) {
+    return Arrays.asList(trials.columns()).contains(name);
+  }
+
+  private static Dataset<Row> latestAttempt(Dataset<Row> trials) {
+    List<Column> order = new ArrayList<>();
+    order.add(col("attempt").desc_nulls_last());
+    if (Arrays.asList(trials.columns()).contains("finished_at")) {
+      order.add(col("finished_at").desc_nulls_last());
+    }
+    return trials
+        .withColumn("_rank", row_number().over(Window.partitionBy("sweep_id", "trial_id")
+            .orderBy(order.toArray(Column[]::new))))
+        .filter(col("_rank").equalTo(1)).drop("_rank");
+  }
+
+  private static Dataset<Row> readParquet(SparkSession spark, List<String> paths, String what)
+      throws BadInputException {
+    try {
+      return spark.read().parquet(paths.toArray(String[]::new));
+    } catch (Exception e) { // AnalysisException (checked in Java's eyes): not Parquet, empty...
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst()
+          .orElse(e.toString());
+      throw new BadInputException("cannot read the " + what + " table " + paths + ": " + msg);
+    }
+  }
+
+  private static boolean exists(Path path, Configuration hadoop) throws BadInputException {
+    try {
+      FileSystem fs = path.getFileSystem(hadoop);
+      return fs.exists(path);
+    } catch (IOException | RuntimeException e) {
+      throw new BadInputException("cannot open " + path + ": " + e.getMessage());
+    }
+  }
+
+  private static Double nullable(Row r, String field) {
+    int i = r.fieldIndex(field);
+    return r.isNullAt(i) ? null : r.getDouble(i);
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The sweep report: reads the {@code trials} and {@code epochs} Parquet tables that a sweep
+ * writes under its results folder, aggregates them over seeds and renders one self-contained
+ * HTML page, PNG charts and Markdown/CSV tables.
+ *
+ * <p>Owns: reading results tables ({@link io.gnsweep.report.ResultTables}), aggregation over
+ * seeds (mean, sample standard deviation, n; COMPLETE trials only, the others counted and
+ * listed), chart rendering ({@link io.gnsweep.report.Charts}, XChart), page and table rendering
+ * ({@link io.gnsweep.report.HtmlPage}, {@link io.gnsweep.report.TableWriter}) and the
+ * {@code report} command line ({@link io.gnsweep.report.ReportJob}).
+ *
+ * <p>May use Spark (DataFrame API, for reading and aggregating), Hadoop's FileSystem (to read
+ * and write any folder or URI Spark reads) and XChart. Must not use DL4J or ND4J: a report is
+ * made from the tables alone, on a machine without the training stack's native libraries.
+ */
+package io.gnsweep.report;

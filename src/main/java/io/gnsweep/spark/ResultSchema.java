@@ -1,0 +1,68 @@
+package io.gnsweep.spark;
+
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+
+/**
+ * The Parquet schemas of the result tables. Plain types only (strings, ints, longs, doubles, UTC
+ * timestamps in microseconds), so Spark SQL, DuckDB and pandas read them without help. Optional columns
+ * are null where the issue says so (groups unless norm = group, error unless the trial did not complete,
+ * metrics when no epoch finished).
+ */
+final class ResultSchema {
+    private ResultSchema() {}
+
+    /** {@code trials/}: one row per trial. */
+    static final MessageType TRIALS = MessageTypeParser.parseMessageType("message trial {\n"
+            + "  required binary sweep_name (STRING);\n"
+            + "  required binary sweep_id (STRING);\n"
+            + "  required binary trial_id (STRING);\n"
+            + "  required binary norm (STRING);\n"
+            + "  optional int32 groups;\n"
+            + "  required int32 batch_size;\n"
+            + "  required double lr;\n"
+            + "  required int32 epochs;\n"
+            + "  required int32 seed;\n"
+            + "  required binary dataset (STRING);\n"
+            + "  required binary model (STRING);\n"
+            + "  required double model_width;\n"
+            + "  optional int32 train_limit;\n"
+            + "  optional int32 test_limit;\n"
+            + "  required binary status (STRING);\n"
+            + "  optional binary error (STRING);\n"
+            + "  optional double test_accuracy;\n"
+            + "  optional double test_loss;\n"
+            + "  optional double best_test_accuracy;\n"
+            + "  optional double train_loss;\n"
+            + "  required double train_time_s;\n"
+            + "  optional double images_per_s;\n"
+            + "  required int32 epochs_completed;\n"
+            + "  required int64 num_params;\n"
+            + "  required int64 started_at (TIMESTAMP(MICROS,true));\n"
+            + "  required int64 finished_at (TIMESTAMP(MICROS,true));\n"
+            + "  required int32 attempt;\n"
+            + "  required binary executor_id (STRING);\n"
+            + "  required binary host (STRING);\n"
+            + "  required binary device (STRING);\n"
+            + "  optional binary gnsweep_version (STRING);\n"
+            + "  optional binary git_commit (STRING);\n"
+            + "  optional binary dl4j_version (STRING);\n"
+            + "  optional binary nd4j_backend (STRING);\n"
+            + "  optional binary spark_version (STRING);\n"
+            + "  optional binary java_version (STRING);\n"
+            + "  optional binary os (STRING);\n"
+            + "  optional binary arch (STRING);\n"
+            + "}");
+
+    /** {@code epochs/}: one row per trial per finished epoch. */
+    static final MessageType EPOCHS = MessageTypeParser.parseMessageType("message epoch {\n"
+            + "  required binary sweep_id (STRING);\n"
+            + "  required binary trial_id (STRING);\n"
+            + "  required int32 epoch;\n"
+            + "  required double train_loss;\n"
+            + "  required double test_loss;\n"
+            + "  required double test_accuracy;\n"
+            + "  required double epoch_time_s;\n"
+            + "  required double images_per_s;\n"
+            + "}");
+}

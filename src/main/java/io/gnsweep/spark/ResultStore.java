@@ -1,0 +1,238 @@
+package io.gnsweep.spark;
+
+import io.gnsweep.runtime.Provenance;
+import io.gnsweep.train.EpochMetrics;
+import io.gnsweep.train.TrialResult;
+import io.gnsweep.train.TrialSpec;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.schema.MessageType;
+
+/**
+ * The result tables of one output folder: {@code trials/<trial_id>.parquet} (one row) and
+ * {@code epochs/<trial_id>.parquet} (one row per epoch), plus {@code spec.json}.
+ *
+ * <p>Each trial's files are written by the task that ran it, the moment it ends, to a hidden temporary name
+ * ({@code _tmp-...}, which Spark, DuckDB globs and pandas ignore) and then renamed into place: epochs first,
+ * then the trial row, so a trial row always has its epochs. One file name per trial id means the tables can
+ * never hold two rows for a trial, whatever Spark re-runs; a trial counts as finished when its trial file
+ * exists.
+ */
+final class ResultStore implements Serializable {
+    private static final long serialVersionUID = 1L;
+    static final String TRIALS = "trials";
+    static final String EPOCHS = "epochs";
+    static final String SPEC = "spec.json";
+
+    private final String output;
+    private transient FileSystem fs;
+
+    /** {@code output}: a fully qualified URI (see {@link #qualify}). */
+    ResultStore(String output) {
+        this.output = output;
+    }
+
+    /** Turns a local or relative path into an absolute URI that every executor resolves the same way. */
+    static String qualify(String output) {
+        try {
+            Path p = new Path(output);
+            FileSystem fs = p.getFileSystem(new Configuration());
+            return fs.makeQualified(p).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException("output " + output + ": " + e.getMessage(), e);
+        }
+    }
+
+    String output() {
+        return output;
+    }
+
+    private FileSystem fs() throws IOException {
+        if (fs == null) {
+            fs = FileSystem.get(URI.create(output), new Configuration());
+            // no .crc side files beside the tables on the local file system
+            fs.setWriteChecksum(false);
+        }
+        return fs;
+    }
+
+    Path trialFile(String trialId) {
+        return new Path(output + "/" + TRIALS + "/" + trialId + ".parquet");
+    }
+
+    Path epochsFile(String trialId) {
+        return new Path(output + "/" + EPOCHS + "/" + trialId + ".parquet");
+    }
+
+    String trialsTable() {
+        return output + "/" + TRIALS;
+    }
+
+    String epochsTable() {
+        return output + "/" + EPOCHS;
+    }
+
+    /** Whether the trial has a result row. */
+    boolean has(String trialId) throws IOException {
+        return fs().exists(trialFile(trialId));
+    }
+
+    /** When the trial's row was written (file modification time, ms since the epoch). */
+    long modifiedAt(String trialId) throws IOException {
+        return fs().getFileStatus(trialFile(trialId)).getModificationTime();
+    }
+
+    /** Ids of the trials with a result row. */
+    Set<String> finished() throws IOException {
+        Set<String> ids = new TreeSet<>();
+        Path dir = new Path(trialsTable());
+        if (!fs().exists(dir)) {
+            return ids;
+        }
+        for (FileStatus s : fs().listStatus(dir)) {
+            String n = s.getPath().getName();
+            if (n.endsWith(".parquet") && !n.startsWith("_") && !n.startsWith(".")) {
+                ids.add(n.substring(0, n.length() - ".parquet".length()));
+            }
+        }
+        return ids;
+    }
+
+    /** The spec.json already in the folder, or null. */
+    String readSpec() throws IOException {
+        Path p = new Path(output + "/" + SPEC);
+        if (!fs().exists(p)) {
+            return null;
+        }
+        try (FSDataInputStream in = fs().open(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Writes spec.json (atomically, by rename). */
+    void writeSpec(String json) throws IOException {
+        Path tmp = new Path(output + "/_tmp-" + UUID.randomUUID() + "-" + SPEC);
+        try (FSDataOutputStream out = fs().create(tmp, true)) {
+            out.write(json.getBytes(StandardCharsets.UTF_8));
+        }
+        moveIntoPlace(tmp, new Path(output + "/" + SPEC));
+    }
+
+    /** Where a result was produced. */
+    record Context(String sweepName, String sweepId, int attempt, String executorId, String host,
+                   Provenance provenance) implements Serializable {}
+
+    /** Makes the trial's result durable: its epochs, then its trial row. Replaces an earlier result. */
+    void write(TrialResult r, Context ctx) throws IOException {
+        String id = r.spec().trialId();
+        Path epochsTmp = tmp(EPOCHS, id);
+        fs();
+        try (ParquetWriter<Group> w = writer(epochsTmp, ResultSchema.EPOCHS)) {
+            SimpleGroupFactory f = new SimpleGroupFactory(ResultSchema.EPOCHS);
+            for (EpochMetrics m : r.epochs()) {
+                w.write(f.newGroup().append("sweep_id", ctx.sweepId()).append("trial_id", id)
+                        .append("epoch", m.epoch()).append("train_loss", m.trainLoss())
+                        .append("test_loss", m.testLoss()).append("test_accuracy", m.testAccuracy())
+                        .append("epoch_time_s", m.epochTimeS()).append("images_per_s", m.imagesPerS()));
+            }
+        }
+        moveIntoPlace(epochsTmp, epochsFile(id));
+        Path trialTmp = tmp(TRIALS, id);
+        try (ParquetWriter<Group> w = writer(trialTmp, ResultSchema.TRIALS)) {
+            w.write(trialRow(r, ctx));
+        }
+        moveIntoPlace(trialTmp, trialFile(id));
+    }
+
+    private static Group trialRow(TrialResult r, Context ctx) {
+        TrialSpec s = r.spec();
+        Group g = new SimpleGroupFactory(ResultSchema.TRIALS).newGroup()
+                .append("sweep_name", ctx.sweepName()).append("sweep_id", ctx.sweepId())
+                .append("trial_id", s.trialId()).append("norm", s.norm().id());
+        if (s.groups() != null) {
+            g.append("groups", s.groups());
+        }
+        g.append("batch_size", s.batchSize()).append("lr", s.lr()).append("epochs", s.epochs())
+                .append("seed", (int) s.seed()).append("dataset", s.dataset()).append("model", s.model().id())
+                .append("model_width", s.width());
+        optional(g, "train_limit", s.trainLimit());
+        optional(g, "test_limit", s.testLimit());
+        g.append("status", r.status().name());
+        if (r.error() != null) {
+            g.append("error", r.error());
+        }
+        optional(g, "test_accuracy", r.testAccuracy());
+        optional(g, "test_loss", r.testLoss());
+        optional(g, "best_test_accuracy", r.bestTestAccuracy());
+        optional(g, "train_loss", r.trainLoss());
+        g.append("train_time_s", r.trainTimeS());
+        optional(g, "images_per_s", r.imagesPerS());
+        g.append("epochs_completed", r.epochs().size()).append("num_params", r.numParams())
+                .append("started_at", micros(r.startedAt())).append("finished_at", micros(r.finishedAt()))
+                .append("attempt", ctx.attempt()).append("executor_id", ctx.executorId())
+                .append("host", ctx.host()).append("device", r.device());
+        Provenance p = ctx.provenance();
+        optional(g, "gnsweep_version", p.gnsweepVersion());
+        optional(g, "git_commit", p.gitCommit());
+        optional(g, "dl4j_version", p.dl4jVersion());
+        optional(g, "nd4j_backend", p.nd4jBackend());
+        optional(g, "spark_version", p.sparkVersion());
+        optional(g, "java_version", p.javaVersion());
+        optional(g, "os", p.os());
+        optional(g, "arch", p.arch());
+        return g;
+    }
+
+    private static void optional(Group g, String field, Object value) {
+        if (value instanceof Integer i) {
+            g.append(field, i);
+        } else if (value instanceof Double d) {
+            g.append(field, d);
+        } else if (value instanceof String s) {
+            g.append(field, s);
+        }
+    }
+
+    private static long micros(Instant t) {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, t);
+    }
+
+    private Path tmp(String table, String id) {
+        return new Path(output + "/" + table + "/_tmp-" + id + "-" + UUID.randomUUID());
+    }
+
+    private ParquetWriter<Group> writer(Path file, MessageType schema) throws IOException {
+        return ExampleParquetWriter.builder(file).withConf(new Configuration()).withType(schema)
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build();
+    }
+
+    private void moveIntoPlace(Path tmp, Path target) throws IOException {
+        // Hadoop's rename does not replace an existing file on every file system: remove it first.
+        fs().delete(target, false);
+        if (!fs().rename(tmp, target)) {
+            fs().delete(tmp, false);
+            throw new IOException("could not move " + tmp + " to " + target);
+        }
+    }
+}

