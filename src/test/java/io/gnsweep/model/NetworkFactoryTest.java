@@ -1,0 +1,73 @@
+package io.gnsweep.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.gnsweep.layer.GroupNormalization;
+import io.gnsweep.runtime.NativeSetup;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** One architecture, any norm; deterministic initialisation from the seed. */
+class NetworkFactoryTest {
+    @BeforeAll
+    static void init() {
+        NativeSetup.init();
+    }
+
+    private static MultiLayerNetwork build(Model m, NormKind k, int groups, double width, int size, long seed) {
+        return NetworkFactory.build(new NetworkFactory.NetworkSpec(m, k, groups, width, 1, size, size, 10, 1e-3, seed));
+    }
+
+    @Test
+    void normKindsPlaceTheRightLayerAfterEachConvolution() {
+        MultiLayerNetwork group = build(Model.SMALL_CNN, NormKind.GROUP, 4, 1.0, 28, 1);
+        GroupNormalization gn = assertInstanceOf(GroupNormalization.class, group.getLayer(1).conf().getLayer());
+        assertEquals(4, gn.getGroups());
+        GroupNormalization in = assertInstanceOf(GroupNormalization.class,
+                build(Model.SMALL_CNN, NormKind.INSTANCE, 0, 1.0, 28, 1).getLayer(1).conf().getLayer());
+        assertEquals(32, in.getGroups());
+        assertEquals(1, ((GroupNormalization) build(Model.SMALL_CNN, NormKind.LAYER, 0, 1.0, 28, 1).getLayer(1)
+                .conf().getLayer()).getGroups());
+        assertInstanceOf(BatchNormalization.class, build(Model.SMALL_CNN, NormKind.BATCH, 0, 1.0, 28, 1).getLayer(1)
+                .conf().getLayer());
+        MultiLayerNetwork none = build(Model.SMALL_CNN, NormKind.NONE, 0, 1.0, 28, 1);
+        assertInstanceOf(ConvolutionLayer.class, none.getLayer(1).conf().getLayer());
+        // conv without bias + norm (γ, β: 2C) vs conv with bias (C): C more per normalised layer
+        int channels = Model.SMALL_CNN.normalisedChannels(1.0).stream().mapToInt(Integer::intValue).sum();
+        assertEquals(none.numParams() + channels, group.numParams());
+    }
+
+    @Test
+    void vggCifarHasFiveBlocksAndAWidthOption() {
+        MultiLayerNetwork vgg = build(Model.VGG_CIFAR, NormKind.GROUP, 16, 0.25, 32, 1);
+        assertEquals(13, Model.VGG_CIFAR.normalisedChannels(1.0).size());
+        assertEquals(128, Model.VGG_CIFAR.normalisedChannels(0.25).get(12));
+        INDArray out = vgg.output(Nd4j.rand(DataType.FLOAT, 2, 1, 32, 32));
+        assertEquals(2, out.size(0));
+        assertEquals(10, out.size(1));
+    }
+
+    @Test
+    void theSeedDecidesTheWeights() {
+        INDArray a = build(Model.SMALL_CNN, NormKind.GROUP, 8, 0.5, 28, 7).params();
+        assertEquals(a, build(Model.SMALL_CNN, NormKind.GROUP, 8, 0.5, 28, 7).params());
+        assertNotEquals(a, build(Model.SMALL_CNN, NormKind.GROUP, 8, 0.5, 28, 8).params());
+    }
+
+    @Test
+    void aGroupCountThatDoesNotDivideIsRefusedNamingTheLayer() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> build(Model.SMALL_CNN, NormKind.GROUP, 3, 1.0, 28, 1));
+        assertEquals(true, e.getMessage().contains("G = 3") && e.getMessage().contains("C = 32")
+                && e.getMessage().contains("b1c1-group"), e.getMessage());
+    }
+}

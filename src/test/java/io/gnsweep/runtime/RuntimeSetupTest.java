@@ -1,0 +1,43 @@
+package io.gnsweep.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gnsweep.model.Model;
+import io.gnsweep.model.NetworkFactory;
+import io.gnsweep.model.NormKind;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The stack is wired as intended: logging reaches log4j, oneDNN is on and DL4J's layers use it. */
+class RuntimeSetupTest {
+
+    @Test
+    void slf4jIsBoundToLog4jNotTheNoOpLogger() {
+        // nd4j-api's slf4j-api 1.7 would win by depth and silently turn every log call into a no-op
+        String factory = LoggerFactory.getILoggerFactory().getClass().getName();
+        assertTrue(factory.startsWith("org.apache.logging.slf4j"), factory);
+        assertTrue(LoggerFactory.getLogger("io.gnsweep").isInfoEnabled());
+    }
+
+    @Test
+    void oneDnnIsOnAndConvolutionAndBatchNormUseIt() {
+        NativeSetup.init();
+        assertEquals("CPU", NativeSetup.backend());
+        assertTrue(NativeSetup.oneDnnEnabled(), "the -onednn build of nd4j-native should load");
+        MultiLayerNetwork net = NetworkFactory.build(new NetworkFactory.NetworkSpec(Model.SMALL_CNN, NormKind.BATCH, 0,
+                0.25, 1, 28, 28, 10, 1e-3, 1));
+        assertNotNull(net.getLayer(0).getHelper(), "convolution has no oneDNN helper");
+        assertNotNull(net.getLayer(1).getHelper(), "batch norm has no oneDNN helper");
+        assertFalse(Boolean.parseBoolean(System.getProperty(NativeSetup.HELPERS_DISABLE)));
+    }
+
+    @Test
+    void buildPropertiesAreFilledIn() {
+        assertEquals("1.0.0-M2.1", NativeSetup.build().getProperty("dl4j.version"));
+        assertTrue(NativeSetup.build().getProperty("spark.version").startsWith("4.1"));
+    }
+}
