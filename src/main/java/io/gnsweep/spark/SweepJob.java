@@ -215,7 +215,7 @@ public final class SweepJob {
         LongAccumulator diverged = sc.sc().longAccumulator("gnsweep.trials.diverged");
         long started = System.currentTimeMillis();
         TrialTask task = new TrialTask(store, source, spec.name(), spec.sweepId(), sc.version(),
-                Provenance.detectGitCommit(), started, done, failed, diverged);
+                Provenance.detectGitCommit(), started, spec.cpuFallback(), done, failed, diverged);
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gnsweep-progress");
             t.setDaemon(true);

@@ -1,5 +1,6 @@
 package io.gnsweep.spark;
 
+import io.gnsweep.runtime.GpuCheck;
 import io.gnsweep.runtime.NativeSetup;
 import io.gnsweep.runtime.Provenance;
 import io.gnsweep.train.TrialResult;
@@ -40,13 +41,15 @@ final class TrialTask implements Serializable {
     private final String sparkVersion;
     private final String gitCommit;
     private final long runStartedMillis;
+    private final boolean cpuFallback;
     private final LongAccumulator done;
     private final LongAccumulator failed;
     private final LongAccumulator diverged;
 
     TrialTask(ResultStore store, DataSource data, String sweepName, String sweepId, String sparkVersion,
-              String gitCommit, long runStartedMillis, LongAccumulator done, LongAccumulator failed,
-              LongAccumulator diverged) {
+              String gitCommit, long runStartedMillis, boolean cpuFallback, LongAccumulator done,
+              LongAccumulator failed, LongAccumulator diverged) {
+        this.cpuFallback = cpuFallback;
         this.store = store;
         this.data = data;
         this.sweepName = sweepName;
@@ -67,24 +70,28 @@ final class TrialTask implements Serializable {
             LOG.info("trial {}: result already written by this run (attempt {} skipped)", id, attempt);
             return;
         }
+        String gpu = gpuAddress(task);
+        String device = "cpu";
+        String gpuProblem = null;
+        if (gpu != null) {
+            // checked before ND4J touches the device: an unsupported GPU must fail fast, not hang or crash
+            gpuProblem = GpuCheck.problem(gpu);
+            if (gpuProblem == null) {
+                GpuCheck.bind(gpu);
+                device = "gpu:" + gpu;
+            } else if (cpuFallback) {
+                device = "cpu (fallback from gpu:" + gpu + ")";
+                LOG.warn("trial {}: running on the CPU: {}", id, gpuProblem);
+                gpuProblem = null;
+            } else {
+                device = "gpu:" + gpu;
+            }
+        }
         NativeSetup.init();
         NativeSetup.bindThreads(task == null ? 1 : task.cpus());
-        String device = "cpu";
-        TrialResult result;
-        Pattern fail = pattern("spark.gnsweep.test.failTrials");
-        try {
-            var loaded = data.load(spec.trainLimit(), spec.testLimit());
-            result = Trainer.run(spec, loaded, device, m -> {
-                LOG.info(String.format(Locale.ROOT, "trial %s epoch %d/%d: test accuracy %.2f%%, %.0f images/s",
-                        id, m.epoch(), spec.epochs(), 100 * m.testAccuracy(), m.imagesPerS()));
-                if (fail != null && fail.matcher(id).matches()) {
-                    throw new IllegalStateException("injected failure (spark.gnsweep.test.failTrials)");
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            result = new TrialResult(spec, TrialStatus.FAILED, "data: " + e.getMessage(), List.of(), 0,
-                    Instant.now(), Instant.now(), device);
-        }
+        TrialResult result = gpuProblem != null
+                ? new TrialResult(spec, TrialStatus.FAILED, gpuProblem, List.of(), 0, Instant.now(), Instant.now(), device)
+                : train(spec, device);
         crashIfAsked("spark.gnsweep.test.crashBeforeWrite", id, attempt);
         String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
         store.write(result, new ResultStore.Context(sweepName, sweepId, attempt, executor, hostName(),
@@ -97,6 +104,34 @@ final class TrialTask implements Serializable {
         } else if (result.status() == TrialStatus.DIVERGED) {
             diverged.add(1);
         }
+    }
+
+    /** Loads the data (once per executor) and trains; a data problem becomes a FAILED result. */
+    private TrialResult train(TrialSpec spec, String device) {
+        String id = spec.trialId();
+        Pattern fail = pattern("spark.gnsweep.test.failTrials");
+        try {
+            var loaded = data.load(spec.trainLimit(), spec.testLimit());
+            return Trainer.run(spec, loaded, device, m -> {
+                LOG.info(String.format(Locale.ROOT, "trial %s epoch %d/%d: test accuracy %.2f%%, %.0f images/s",
+                        id, m.epoch(), spec.epochs(), 100 * m.testAccuracy(), m.imagesPerS()));
+                if (fail != null && fail.matcher(id).matches()) {
+                    throw new IllegalStateException("injected failure (spark.gnsweep.test.failTrials)");
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            return new TrialResult(spec, TrialStatus.FAILED, "data: " + e.getMessage(), List.of(), 0,
+                    Instant.now(), Instant.now(), device);
+        }
+    }
+
+    /** The GPU address Spark assigned this task (resource "gpu"), or null. */
+    private static String gpuAddress(TaskContext task) {
+        if (task == null) {
+            return null;
+        }
+        var gpu = task.resourcesJMap().get("gpu");
+        return gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
     }
 
     private boolean writtenByThisRun(String id) throws IOException {

@@ -51,6 +51,7 @@ public final class SweepSpec {
     private final List<Integer> groups;
     private final List<Integer> seeds;
     private final String output;
+    private final boolean cpuFallback;
     private final List<TrialSpec> trials;
 
     private SweepSpec(Config c) {
@@ -76,6 +77,11 @@ public final class SweepSpec {
         this.groups = ints(c, "axes.groups");
         this.seeds = ints(c, "axes.seed");
         this.output = Overrides.getString(c, "output");
+        try {
+            this.cpuFallback = c.getBoolean("gpu.cpu-fallback");
+        } catch (ConfigException e) {
+            throw new UsageException("gpu.cpu-fallback = " + c.getValue("gpu.cpu-fallback").render() + ": expected true or false");
+        }
         this.trials = expand();
     }
 
@@ -244,6 +250,11 @@ public final class SweepSpec {
 
     public Model model() {
         return model;
+    }
+
+    /** Whether a trial given a GPU it cannot use runs on the CPU (true) or fails (false). */
+    public boolean cpuFallback() {
+        return cpuFallback;
     }
 
     /** Where the results go: a local folder or a URI Spark writes to. */
