@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Benchmark suite (issue 6): the GroupNorm layer vs DL4J's BatchNormalization and the memory floor, training
+# throughput by norm kind vs sgemm (with a per-layer profile), the Spark harness's overhead and two concurrent
+# trials. Every figure is a ratio of variants interleaved in one JVM run (medians over rounds), never an
+# absolute time. Prints a table and writes target/bench/bench.csv (bench-quick.csv with --quick).
+# usage: jobs/bench.sh [--quick] [--parts layer,train,harness] [--threads N]
+#   --quick    CI check (~1-2 min): exits 1 on a gross regression (GN > 3x BN, group < 0.33x batch images/s,
+#              Spark overhead > 50%, a part that crashes); the full run (< 10 min) reports the targets
+#              (ok / MISS) and exits 0 unless a part crashes.
+#   --threads  native threads for the layer and training parts (default 1, as a Spark task gets)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+usage() { echo "usage: jobs/bench.sh [--quick] [--parts layer,train,harness] [--threads N]" >&2; exit 2; }
+
+QUICK=()
+PARTS=(layer train harness)
+THREADS=1
+while (($#)); do
+  case "$1" in
+    --quick) QUICK=(--quick); shift ;;
+    --parts) IFS=, read -r -a PARTS <<<"${2:?--parts needs a list}"; shift 2 ;;
+    --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) usage ;;
+  esac
+done
+for p in "${PARTS[@]}"; do [[ "$p" =~ ^(layer|train|harness)$ ]] || usage; done
+[[ "$THREADS" =~ ^[0-9]+$ ]] || usage
+
+OUT=target/bench
+mkdir -p "$OUT"
+# Build: main classes, the benchmarks (src/jmh -> target/bench/classes) and the run-time class path.
+# Offline by default; BENCH_MVN_OFFLINE= (empty) lets Maven fetch JMH from Central on a fresh machine.
+mvn ${BENCH_MVN_OFFLINE--o} -q -B -Pbench compile compiler:testCompile@bench-compile \
+    dependency:build-classpath@bench-classpath >&2
+# BENCH_MAIN_CLASSES: another build of src/main to measure instead (e.g. a baseline commit compiled elsewhere).
+CP="${BENCH_MAIN_CLASSES:-target/classes}:$OUT/classes:$(cat "$OUT/classpath.txt")"
+JAVA=(java -Xmx8g -Djava.awt.headless=true -Dlog4j2.configurationFile=conf/log4j2.properties -cp "$CP")
+
+# One native thread per trial, as jobs/sweep.sh runs Spark tasks; the "no thread control" variant of the
+# concurrency figure runs in a child JVM without OMP_NUM_THREADS.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+
+# Each part in its own JVM, so that a native crash in one (e.g. a broken layer) is reported, not fatal to all.
+CSVS=()
+start=$SECONDS
+for p in "${PARTS[@]}"; do
+  csv="$OUT/part-$p${QUICK:+-quick}.csv"
+  rm -f "$csv"
+  echo "== $p" >&2
+  if ! "${JAVA[@]}" io.gnsweep.bench.Bench "${QUICK[@]}" --parts "$p" --threads "$THREADS" --out "$OUT" \
+      --csv "$(basename "$csv")" || [[ ! -s "$csv" ]]; then
+    printf '%s\n%s\n' "part,metric,config,value,unit,target,quick_limit,status,note" \
+      "$p,crashed,the $p part's JVM failed (see the log above),,,,,FAIL,hs_err_pid*.log in $PWD if native" > "$csv"
+    mv -f hs_err_pid*.log "$OUT/" 2>/dev/null || true
+  fi
+  CSVS+=("$csv")
+done
+echo "== all parts: $((SECONDS - start)) s" >&2
+status=0
+"${JAVA[@]}" io.gnsweep.bench.Bench report "${QUICK[@]}" "$OUT/bench${QUICK:+-quick}.csv" "${CSVS[@]}" || status=$?
+if [[ ${#QUICK[@]} -eq 0 ]] && grep -q ',crashed,' "${CSVS[@]}"; then status=1; fi
+exit "$status"
