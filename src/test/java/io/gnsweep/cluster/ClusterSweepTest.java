@@ -361,34 +361,42 @@ class ClusterSweepTest {
     @Order(4)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void eachTrialGetsItsOwnGpuAndAnUnusableOneFailsFastOrFallsBack() throws Exception {
+        Path fallback = dir.resolve("gpu-fallback");
+        Run run = sweepWithGpus(tiny(fallback, "gpu.cpu-fallback=true"));
+        assertEquals(0, run.exit(), run.err());
+        Map<String, Row> trials = assertExactlyOnce(fallback, 1);
+        Map<String, String> gpuOfExecutor = new HashMap<>();
+        for (Row r : trials.values()) {
+            String device = r.getAs("device");
+            Matcher m = Pattern.compile("cpu \\(fallback from gpu:(\\d)\\)").matcher(device);
+            assertTrue(m.matches(), device);
+            String previous = gpuOfExecutor.putIfAbsent(r.getAs("executor_id"), m.group(1));
+            assertTrue(previous == null || previous.equals(m.group(1)), "an executor's trials saw two GPUs");
+        }
+        assertEquals(Set.of("0", "1"), Set.copyOf(gpuOfExecutor.values()),
+                "the two concurrent executors hold distinct GPUs: " + gpuOfExecutor);
+
+        Path strict = dir.resolve("gpu-strict");
+        Run failing = sweepWithGpus(tiny(strict));
+        assertEquals(0, failing.exit(), failing.err());
+        assertTrue(failing.out().contains("8 failed"), failing.out());
+        for (Row r : read(strict.resolve("trials")).get(0)) {
+            assertEquals("FAILED", r.getAs("status"));
+            assertTrue(((String) r.getAs("error")).contains("CUDA backend is not loaded"), (String) r.getAs("error"));
+            assertTrue(((String) r.getAs("device")).matches("gpu:[01]"), (String) r.getAs("device"));
+        }
+    }
+
+    /**
+     * A sweep whose executors and tasks ask for one GPU each. The settings are cleared before anything else
+     * runs: a local-mode session (reading the tables back) would wait forever for GPUs it does not have.
+     */
+    static Run sweepWithGpus(List<String> args) {
         Map<String, String> gpuConf = Map.of("spark.executor.resource.gpu.amount", "1",
                 "spark.task.resource.gpu.amount", "1");
         gpuConf.forEach(System::setProperty);
         try {
-            Path fallback = dir.resolve("gpu-fallback");
-            Run run = sweep(tiny(fallback, "gpu.cpu-fallback=true"));
-            assertEquals(0, run.exit(), run.err());
-            Map<String, Row> trials = assertExactlyOnce(fallback, 1);
-            Map<String, String> gpuOfExecutor = new HashMap<>();
-            for (Row r : trials.values()) {
-                String device = r.getAs("device");
-                Matcher m = Pattern.compile("cpu \\(fallback from gpu:(\\d)\\)").matcher(device);
-                assertTrue(m.matches(), device);
-                String previous = gpuOfExecutor.putIfAbsent(r.getAs("executor_id"), m.group(1));
-                assertTrue(previous == null || previous.equals(m.group(1)), "an executor's trials saw two GPUs");
-            }
-            assertEquals(Set.of("0", "1"), Set.copyOf(gpuOfExecutor.values()),
-                    "the two concurrent executors hold distinct GPUs: " + gpuOfExecutor);
-
-            Path strict = dir.resolve("gpu-strict");
-            Run failing = sweep(tiny(strict));
-            assertEquals(0, failing.exit(), failing.err());
-            assertTrue(failing.out().contains("8 failed"), failing.out());
-            for (Row r : read(strict.resolve("trials")).get(0)) {
-                assertEquals("FAILED", r.getAs("status"));
-                assertTrue(((String) r.getAs("error")).contains("CUDA backend is not loaded"), (String) r.getAs("error"));
-                assertTrue(((String) r.getAs("device")).matches("gpu:[01]"), (String) r.getAs("device"));
-            }
+            return sweep(args);
         } finally {
             gpuConf.keySet().forEach(System::clearProperty);
         }
