@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
@@ -27,6 +28,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     /** An epsilon that vanishes next to a variance of 1 in float32 and float64 (the op needs one > 0). */
     private static final double TINY = 1e-30;
+
+    /** Statistics of the last training forward pass ([N·G] each, outside workspaces) and its input. */
+    private INDArray statsInput;
+    private Stats statsCache;
+    /** Constant vectors of 0 and 1 by length (outside workspaces), so each op call does not allocate them. */
+    private final java.util.Map<Long, INDArray> zeros = new java.util.HashMap<>();
+    private final java.util.Map<Long, INDArray> ones = new java.util.HashMap<>();
 
     public GroupNormLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -53,6 +61,10 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray x = contiguous(input.castTo(dataType));
         Dims d = dims(x);
         Stats st = stats(x, d, workspaceMgr, ArrayType.FF_WORKING_MEM);
+        if (training) {
+            statsInput = input;
+            statsCache = new Stats(null, st.shift.detach(), st.zMean.detach(), st.var.detach());
+        }
         // y = γ_c·(z − E[z])·rstd + β_c: one pass over the [N·C, S] view, coefficients per (sample, channel)
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
         rowAffine(st.z, y, d.n * d.c, d.s, perChannel(st.zMean, d), perChannel(st.var, d), layerConf().getEps(),
@@ -75,7 +87,19 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray zMean = zg.mean(1).reshape(rows);                                              // E[z] = μ − x₀
         INDArray zSq = Nd4j.getExecutioner().exec(new Dot(zg, zg, 1)).reshape(rows).divi(d.m);  // E[z²]
         INDArray var = Transforms.max(zSq.subi(zMean.mul(zMean)), 0.0, false);                 // σ² = E[z²] − E[z]²
-        return new Stats(z, zMean, var);
+        return new Stats(z, shift, zMean, var);
+    }
+
+    /** The statistics for backprop: those of the forward pass on this same input, else computed anew. */
+    private Stats statsForBackprop(INDArray x, Dims d, LayerWorkspaceMgr mgr) {
+        Stats cached = statsCache;
+        statsCache = null;
+        if (cached == null || statsInput != input || cached.shift.length() != d.n * d.g) {
+            return stats(x, d, mgr, ArrayType.BP_WORKING_MEM);
+        }
+        INDArray z = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
+        rowAffine(x, z, d.n * d.g, d.m, cached.shift, null, 0, null, null);
+        return new Stats(z, cached.shift, cached.zMean, cached.var);
     }
 
     @Override
@@ -84,7 +108,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray x = contiguous(input.castTo(dataType));
         INDArray dy = contiguous(epsilon.castTo(dataType));
         Dims d = dims(x);
-        Stats st = stats(x, d, workspaceMgr, ArrayType.BP_WORKING_MEM);
+        Stats st = statsForBackprop(x, d, workspaceMgr);
         INDArray gamma = getParam(GroupNormParamInitializer.GAMMA).reshape(1, d.c);
         INDArray rstd = Transforms.pow(st.var.add(layerConf().getEps()), -0.5, false);         // [N·G]
 
@@ -130,14 +154,25 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         DataType t = dataType;
         Nd4j.exec(DynamicCustomOp.builder("batchnorm")
                 .addInputs(in.reshape('c', 1, rows, cols, 1),
-                        mean != null ? mean : Nd4j.zeros(t, rows),
-                        var != null ? var : Nd4j.ones(t, rows),
-                        scale != null ? scale : Nd4j.ones(t, rows),
-                        shift != null ? shift : Nd4j.zeros(t, rows))
+                        mean != null ? mean : constant(zeros, 0, rows),
+                        var != null ? var : constant(ones, 1, rows),
+                        scale != null ? scale : constant(ones, 1, rows),
+                        shift != null ? shift : constant(zeros, 0, rows))
                 .addOutputs(out.reshape('c', 1, rows, cols, 1))
                 .addIntegerArguments(1, 1, 1)
                 .addFloatingPointArguments(var != null ? eps : TINY)
                 .build());
+    }
+
+    private INDArray constant(java.util.Map<Long, INDArray> cache, double value, long length) {
+        INDArray c = cache.get(length);
+        if (c == null || c.dataType() != dataType) {
+            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                c = Nd4j.valueArrayOf(new long[] {length}, value, dataType);
+            }
+            cache.put(length, c);
+        }
+        return c;
     }
 
     /** γ or β [C] tiled over the samples: [N·C]. */
@@ -173,6 +208,13 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
 
     private record Dims(long n, long c, long s, long g, long m) {}
 
-    /** z = x − x₀ ([N,C,H,W]), E[z] and σ² per group ([N·G]). */
-    private record Stats(INDArray z, INDArray zMean, INDArray var) {}
+    /** z = x − x₀ ([N,C,H,W]); x₀, E[z] and σ² per group ([N·G]). */
+    private record Stats(INDArray z, INDArray shift, INDArray zMean, INDArray var) {}
+
+    @Override
+    public void clear() {
+        super.clear();
+        statsInput = null;
+        statsCache = null;
+    }
 }
