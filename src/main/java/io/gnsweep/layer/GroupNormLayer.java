@@ -116,7 +116,9 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray dyC = dy.reshape('c', d.n * d.c, d.s);
         INDArray sumDy = dyC.sum(1).reshape(d.n * d.c);
         INDArray sumDyZ = Nd4j.getExecutioner().exec(new Dot(dyC, st.z.reshape('c', d.n * d.c, d.s), 1)).reshape(d.n * d.c);
-        INDArray sumDyXhat = sumDyZ.subi(perChannel(st.zMean, d).muli(sumDy)).muli(perChannel(rstd, d));
+        INDArray zMeanC = perChannel(st.zMean, d);
+        INDArray rstdC = perChannel(rstd, d);
+        INDArray sumDyXhat = sumDyZ.subi(zMeanC.mul(sumDy)).muli(rstdC);
 
         // dβ_c = Σ_n Σ_s dy;  dγ_c = Σ_n Σ_s dy·x̂
         Gradient gradient = new DefaultGradient();
@@ -134,9 +136,9 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray meanGXhat = sumDyXhat.reshape('c', d.n, d.c).mulRowVector(gamma).reshape('c', d.n * d.g, perGroup).sum(1).reshape(d.n * d.g).divi(d.m);
         INDArray q = perChannel(meanGXhat.muli(rstd).negi(), d);
         INDArray r = perChannel(meanG.muli(rstd).negi(), d);
-        INDArray p = perChannel(rstd, d).reshape('c', d.n, d.c).mulRowVector(gamma).reshape(d.n * d.c);
+        INDArray p = rstdC.reshape('c', d.n, d.c).mulRowVector(gamma).reshape(d.n * d.c);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
-        rowAffine(st.z, dx, d.n * d.c, d.s, perChannel(st.zMean, d), perChannel(st.var, d), layerConf().getEps(), q, r);
+        rowAffine(st.z, dx, d.n * d.c, d.s, zMeanC, perChannel(st.var, d), layerConf().getEps(), q, r);
         INDArray pDy = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
         rowAffine(dy, pDy, d.n * d.c, d.s, null, null, 0, p, null);
         dx.addi(pDy);
