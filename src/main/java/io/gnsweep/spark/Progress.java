@@ -13,7 +13,6 @@ final class Progress {
     private final LongAccumulator failed;
     private final LongAccumulator diverged;
     private final PrintStream out;
-    private long lastDone = -1;
 
     Progress(String name, int total, long started, LongAccumulator done, LongAccumulator failed,
              LongAccumulator diverged, PrintStream out) {
@@ -32,7 +31,6 @@ final class Progress {
         String eta = d == 0 ? "?" : clock(Math.round(elapsed * (double) (total - d) / d));
         out.printf(Locale.ROOT, "[%s] %d/%d trials done, %d failed, %d diverged, elapsed %s, ETA %s%n", name, d, total,
                 failed.value(), diverged.value(), clock(elapsed), d == total ? "0:00" : eta);
-        lastDone = d;
     }
 
     static String clock(long seconds) {
