@@ -8,7 +8,14 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,8 +31,11 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * One normalisation layer, forward + backward, the way DL4J trains it: {@code activate(true, mgr)} then
- * {@code backpropGradient(eps, mgr)} with {@link LayerWorkspaceMgr#noWorkspaces()}, on a one-layer
- * MultiLayerNetwork built with float32 NCHW input. {@code variant}: {@code bn} (DL4J BatchNormalization, with
+ * {@code backpropGradient(eps, mgr)} inside a workspace that is reused every iteration, as
+ * {@code MultiLayerNetwork.fit} does, on a one-layer MultiLayerNetwork built with float32 NCHW input.
+ * Without a workspace every iteration would allocate fresh off-heap memory, and on this machine the page
+ * faults of fresh memory cost ~3 ms per MB (a new 8 MB array: 26 ms), which swamped both layers' arithmetic
+ * in the first version of this benchmark. {@code variant}: {@code bn} (DL4J BatchNormalization, with
  * its oneDNN helper), {@code gN} (gnsweep GroupNorm with G = N) or {@code gC} (G = C, InstanceNorm).
  *
  * <p>Run on its own: {@code java -cp ... org.openjdk.jmh.Main LayerBench -p shape=8x256x8x8 -p variant=bn,g8}.
@@ -49,7 +59,8 @@ public class LayerBench {
     private Layer layer;
     private INDArray x;
     private INDArray eps;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    /** One workspace for every array type, learned on the first iteration and reused after, as in training. */
+    private final LayerWorkspaceMgr mgr = reusedWorkspace("LAYER_BENCH");
     /** Whether the layer runs through a DL4J helper (oneDNN for BatchNormalization). */
     public boolean helper;
 
@@ -71,9 +82,11 @@ public class LayerBench {
 
     @Benchmark
     public Object fwdBwd() {
-        layer.setInput(x, mgr);
-        INDArray y = layer.activate(true, mgr);
-        return layer.backpropGradient(eps, mgr).getSecond().getDouble(0) + y.getDouble(0);
+        try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.ACTIVATIONS)) {
+            layer.setInput(x, mgr);
+            INDArray y = layer.activate(true, mgr);
+            return layer.backpropGradient(eps, mgr).getSecond().getDouble(0) + y.getDouble(0);
+        }
     }
 
     /** A one-layer network around the variant's layer, for input [N, C, H, W]. */
@@ -91,6 +104,18 @@ public class LayerBench {
         net.init();
         net.initGradientsView(); // the gradient views backpropGradient writes into (fit() sets them up)
         return net;
+    }
+
+    /**
+     * A workspace manager that puts every array type in one workspace named {@code name}, sized on the first
+     * iteration and reused after; enter it with {@code mgr.notifyScopeEntered(ArrayType.ACTIVATIONS)} around
+     * each iteration.
+     */
+    public static LayerWorkspaceMgr reusedWorkspace(String name) {
+        return LayerWorkspaceMgr.builder().defaultWorkspace(name, WorkspaceConfiguration.builder()
+                .policyLearning(LearningPolicy.FIRST_LOOP).policyAllocation(AllocationPolicy.OVERALLOCATE)
+                .overallocationLimit(0.05).policySpill(SpillPolicy.REALLOCATE).policyReset(ResetPolicy.BLOCK_LEFT)
+                .build()).build();
     }
 
     /** The layer's helper (oneDNN / cuDNN), or null. */

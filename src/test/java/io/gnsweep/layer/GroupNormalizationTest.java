@@ -24,6 +24,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 
 /** Forward values, float32 stability, serialisation and validation of the GroupNorm layer. */
 class GroupNormalizationTest {
@@ -107,6 +116,65 @@ class GroupNormalizationTest {
         }
         System.out.println("float32, mean 1e4: max |y - reference| = " + worst);
         assertArrayEquals(expected, got, 1e-5);
+    }
+
+    /**
+     * Backprop in float32, inside a workspace as DL4J trains, against the same layer in float64 (whose
+     * gradients {@link GroupNormGradientCheckTest} checks numerically), on input with mean 1e3 where naive
+     * float32 statistics lose most digits. Both the cached-statistics path (forward then backward on the same
+     * input) and the recomputing path (backward alone) are compared.
+     */
+    @Test
+    void float32BackpropInAWorkspaceMatchesFloat64() {
+        int n = 3, c = 12, h = 9, w = 7, g = 3;
+        MultiLayerNetwork dbl = single(c, h, w, g, DataType.DOUBLE, 5);
+        MultiLayerNetwork flt = single(c, h, w, g, DataType.FLOAT, 5);
+        Random r = new Random(13);
+        long[] shape = {n, c, h, w};
+        float[] x = new float[n * c * h * w];
+        float[] dy = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (1e3 + 0.5 * r.nextGaussian() + (i % 5));
+            dy[i] = (float) r.nextGaussian();
+        }
+        INDArray xd = Nd4j.create(x, shape, 'c').castTo(DataType.DOUBLE);
+        INDArray dyd = Nd4j.create(dy, shape, 'c').castTo(DataType.DOUBLE);
+        dbl.initGradientsView();
+        flt.initGradientsView();
+        org.deeplearning4j.nn.api.Layer ld = dbl.getLayer(0);
+        ld.setInput(xd, LayerWorkspaceMgr.noWorkspaces());
+        ld.activate(true, LayerWorkspaceMgr.noWorkspaces());
+        INDArray dxExpected = ld.backpropGradient(dyd, LayerWorkspaceMgr.noWorkspaces()).getSecond().dup();
+        INDArray dGammaExpected = ld.getGradientsViewArray().get(NDArrayIndex.interval(0, c)).dup();
+        INDArray dBetaExpected = ld.getGradientsViewArray().get(NDArrayIndex.interval(c, 2 * c)).dup();
+
+        WorkspaceConfiguration wc = WorkspaceConfiguration.builder().policyLearning(LearningPolicy.FIRST_LOOP)
+                .policyAllocation(AllocationPolicy.OVERALLOCATE).policySpill(SpillPolicy.REALLOCATE).build();
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.builder().defaultWorkspace("GN_TEST", wc).build();
+        org.deeplearning4j.nn.api.Layer lf = flt.getLayer(0);
+        for (boolean forwardFirst : new boolean[] {true, false, true}) {
+            try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.ACTIVATIONS)) {
+                lf.setInput(Nd4j.create(x, shape, 'c'), mgr);
+                if (forwardFirst) {
+                    lf.activate(true, mgr);
+                }
+                INDArray dx = lf.backpropGradient(Nd4j.create(dy, shape, 'c'), mgr).getSecond();
+                double dxErr = maxAbsDiff(dxExpected, dx);
+                double gErr = maxAbsDiff(dGammaExpected, lf.getGradientsViewArray().get(NDArrayIndex.interval(0, c)));
+                double bErr = maxAbsDiff(dBetaExpected, lf.getGradientsViewArray().get(NDArrayIndex.interval(c, 2 * c)));
+                System.out.printf("float32 backprop, mean 1e3, forward first %s: max |dx - f64| = %.2e (|dx| max %.2f),"
+                        + " dγ %.2e, dβ %.2e%n", forwardFirst, dxErr, dxExpected.amaxNumber().doubleValue(), gErr, bErr);
+                // float32 rounding (6e-8 relative) on O(1) values summed over 189 per channel
+                assertTrue(dxErr < 1e-5, "dx off by " + dxErr);
+                assertTrue(gErr < 1e-4, "dγ off by " + gErr);
+                assertTrue(bErr < 1e-4, "dβ off by " + bErr);
+            }
+        }
+    }
+
+    private static double maxAbsDiff(INDArray expected, INDArray got) {
+        return Transforms.abs(expected.castTo(DataType.DOUBLE).reshape(expected.length())
+                .sub(got.castTo(DataType.DOUBLE).reshape(got.length())), false).maxNumber().doubleValue();
     }
 
     @Test
