@@ -23,8 +23,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.schema.MessageType;
 
@@ -116,6 +118,37 @@ final class ResultStore implements Serializable {
             }
         }
         return ids;
+    }
+
+    /** The columns of a trial row that the end-of-sweep summary and {@code --rerun-failed} need. */
+    record TrialRow(String sweepId, String trialId, String norm, Integer groups, int batchSize, String status,
+                    String error, Double testAccuracy) {}
+
+    /**
+     * Every trial row in the folder, read file by file here with parquet-hadoop (no Spark job: a first
+     * Spark SQL query in a JVM costs 5-7 s of planning and code generation, more than reading thousands of
+     * one-row files).
+     */
+    java.util.List<TrialRow> readTrialRows() throws IOException {
+        java.util.List<TrialRow> rows = new java.util.ArrayList<>();
+        Configuration conf = new Configuration();
+        for (String id : finished()) {
+            try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), trialFile(id))
+                    .withConf(conf).build()) {
+                for (Group g = reader.read(); g != null; g = reader.read()) {
+                    rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
+                            g.getString("norm", 0), has(g, "groups") ? g.getInteger("groups", 0) : null,
+                            g.getInteger("batch_size", 0), g.getString("status", 0),
+                            has(g, "error") ? g.getString("error", 0) : null,
+                            has(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static boolean has(Group g, String field) {
+        return g.getFieldRepetitionCount(field) > 0;
     }
 
     /** The spec.json already in the folder, or null. */

@@ -8,33 +8,34 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 
-/** The end-of-sweep table: mean test accuracy by norm (and groups) x batch size, from the Parquet tables. */
+/**
+ * The end-of-sweep table: mean test accuracy by norm (and groups) x batch size, from this sweep's rows of the
+ * Parquet trials table (read in the driver by {@link ResultStore#readTrialRows}).
+ */
 final class Summary {
     private Summary() {}
 
-    static void print(SparkSession spark, ResultStore store, SweepSpec spec, PrintStream out) throws IOException {
-        if (store.finished().isEmpty()) {
+    static void print(ResultStore store, SweepSpec spec, PrintStream out) throws IOException {
+        List<ResultStore.TrialRow> trials = store.readTrialRows().stream()
+                .filter(r -> r.sweepId().equals(spec.sweepId())).toList();
+        if (trials.isEmpty()) {
             out.println("no results yet in " + store.output());
             return;
         }
-        Dataset<Row> trials = spark.read().parquet(store.trialsTable()).where(functions.col("sweep_id").equalTo(spec.sweepId()));
-        List<Row> cells = trials.where("status = 'COMPLETE'")
-                .groupBy("norm", "groups", "batch_size")
-                .agg(functions.avg("test_accuracy"), functions.count("*"))
-                .collectAsList();
+        // mean and count of test accuracy per (norm, groups) x batch size, over COMPLETE trials
         TreeSet<Integer> batchSizes = new TreeSet<>();
-        Map<String, Map<Integer, String>> table = new TreeMap<>();
-        for (Row r : cells) {
-            String label = r.getString(0) + (r.isNullAt(1) ? "" : " G=" + r.getInt(1));
-            int bs = r.getInt(2);
-            batchSizes.add(bs);
-            table.computeIfAbsent(label, k -> new TreeMap<>()).put(bs,
-                    String.format(Locale.ROOT, "%.2f (%d)", 100 * r.getDouble(3), r.getLong(4)));
+        Map<String, Map<Integer, double[]>> cells = new TreeMap<>();
+        for (ResultStore.TrialRow r : trials) {
+            if (!r.status().equals("COMPLETE") || r.testAccuracy() == null) {
+                continue;
+            }
+            String label = r.norm() + (r.groups() == null ? "" : " G=" + r.groups());
+            batchSizes.add(r.batchSize());
+            double[] sumCount = cells.computeIfAbsent(label, k -> new TreeMap<>())
+                    .computeIfAbsent(r.batchSize(), k -> new double[2]);
+            sumCount[0] += r.testAccuracy();
+            sumCount[1]++;
         }
         out.println();
         out.println("mean test accuracy % (n seeds), COMPLETE trials, by norm x batch size:");
@@ -43,17 +44,20 @@ final class Summary {
             header.append(String.format(Locale.ROOT, " | %12s", "bs " + bs));
         }
         out.println(header);
-        for (Map.Entry<String, Map<Integer, String>> e : table.entrySet()) {
+        for (Map.Entry<String, Map<Integer, double[]>> e : cells.entrySet()) {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-14s", e.getKey()));
             for (int bs : batchSizes) {
-                line.append(String.format(Locale.ROOT, " | %12s", e.getValue().getOrDefault(bs, "-")));
+                double[] c = e.getValue().get(bs);
+                line.append(String.format(Locale.ROOT, " | %12s",
+                        c == null ? "-" : String.format(Locale.ROOT, "%.2f (%d)", 100 * c[0] / c[1], (long) c[1])));
             }
             out.println(line);
         }
-        List<Row> bad = trials.where("status <> 'COMPLETE'").select("trial_id", "status", "error").collectAsList();
-        out.printf(Locale.ROOT, "%d trials in the table, %d not complete%n", trials.count(), bad.size());
-        for (Row r : bad) {
-            out.println("  " + r.getString(0) + ": " + r.getString(1) + " - " + r.getString(2));
+        List<ResultStore.TrialRow> bad = trials.stream().filter(r -> !r.status().equals("COMPLETE"))
+                .sorted(java.util.Comparator.comparing(ResultStore.TrialRow::trialId)).toList();
+        out.printf(Locale.ROOT, "%d trials in the table, %d not complete%n", trials.size(), bad.size());
+        for (ResultStore.TrialRow r : bad) {
+            out.println("  " + r.trialId() + ": " + r.status() + " - " + r.error());
         }
         out.println("tables: " + store.trialsTable() + "  " + store.epochsTable() + "  (spec: "
                 + store.output() + "/" + ResultStore.SPEC + ")");

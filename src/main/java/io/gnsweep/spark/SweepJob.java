@@ -23,7 +23,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
@@ -179,7 +178,7 @@ public final class SweepJob {
                 store.writeSpec(specJson(spec));
             }
             Set<String> finished = store.finished();
-            Set<String> failedBefore = args.rerunFailed() ? failedTrials(spark, store) : Set.of();
+            Set<String> failedBefore = args.rerunFailed() ? failedTrials(store) : Set.of();
             List<TrialSpec> todo = new ArrayList<>();
             for (TrialSpec t : spec.trials()) {
                 if (!finished.contains(t.trialId()) || failedBefore.contains(t.trialId())) {
@@ -192,7 +191,7 @@ public final class SweepJob {
             if (!todo.isEmpty()) {
                 runTrials(spec, store, dataPath, todo, sc, out);
             }
-            Summary.print(spark, store, spec, out);
+            Summary.print(store, spec, out);
             return 0;
         } finally {
             spark.stop();
@@ -238,14 +237,12 @@ public final class SweepJob {
         return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width();
     }
 
-    private static Set<String> failedTrials(SparkSession spark, ResultStore store) throws IOException {
-        if (store.finished().isEmpty()) {
-            return Set.of();
-        }
+    private static Set<String> failedTrials(ResultStore store) throws IOException {
         Set<String> ids = new java.util.TreeSet<>();
-        for (Row r : spark.read().parquet(store.trialsTable()).where("status = 'FAILED'").select("trial_id")
-                .collectAsList()) {
-            ids.add(r.getString(0));
+        for (ResultStore.TrialRow r : store.readTrialRows()) {
+            if (r.status().equals("FAILED")) {
+                ids.add(r.trialId());
+            }
         }
         return ids;
     }

@@ -69,6 +69,11 @@ class SweepJobTest {
         return m;
     }
 
+    /** A summary cell for one COMPLETE trial: its accuracy in percent and n = 1. */
+    private static String cell(Row r) {
+        return String.format(java.util.Locale.ROOT, "%.2f (1)", 100 * (double) r.getAs("test_accuracy"));
+    }
+
     private static Map<String, Long> mtimes(Path trials) throws Exception {
         try (var s = Files.list(trials)) {
             return s.filter(p -> p.toString().endsWith(".parquet"))
@@ -100,6 +105,14 @@ class SweepJobTest {
         }
         assertNull(trials.get("batch-bs16-s1").getAs("groups"));
         assertEquals(2, (int) trials.get("group-g2-bs16-s1").getAs("groups"));
+        // the end-of-sweep summary shows each trial's accuracy (one seed per cell) as read back by Spark
+        for (String norm : List.of("batch", "group-g2")) {
+            String line = String.format(java.util.Locale.ROOT, "%-14s | %12s | %12s",
+                    norm.equals("batch") ? "batch" : "group G=2", cell(trials.get(norm + "-bs16-s1")),
+                    cell(trials.get(norm + "-bs32-s1")));
+            assertTrue(first.out().contains(line), "summary line '" + line + "' in:\n" + first.out());
+        }
+        assertTrue(first.out().contains("4 trials in the table, 0 not complete"), first.out());
 
         StructType s = schema(out.resolve("trials"));
         assertEquals(DataTypes.TimestampType, s.apply("started_at").dataType());
@@ -138,6 +151,10 @@ class SweepJobTest {
         assertEquals("FAILED", bad.getAs("status"));
         assertTrue(((String) bad.getAs("error")).contains("injected failure"), (String) bad.getAs("error"));
         trials.values().stream().filter(r -> r != bad).forEach(r -> assertEquals("COMPLETE", r.getAs("status")));
+        assertTrue(run.out().contains("4 trials in the table, 1 not complete"), run.out());
+        assertTrue(run.out().contains("  group-g2-bs32-s1: FAILED - " + bad.getAs("error")), run.out());
+        assertTrue(run.out().contains(String.format(java.util.Locale.ROOT, "%-14s | %12s | %12s", "group G=2",
+                cell(trials.get("group-g2-bs16-s1")), "-")), "the failed trial's cell is empty: " + run.out());
 
         System.clearProperty("spark.gnsweep.test.failTrials");
         SweepFixture.Run plain = sweep(tiny(out, "--master", "local[2]"));
