@@ -70,10 +70,10 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         Stats st = stats(x, z, y, d); // y serves as scratch for z² until it is written below
         if (training) {
             statsInput = input;
-            statsCache = new Stats(st.shift.detach(), st.zMean.detach(), st.var.detach());
+            statsCache = new Stats(st.shift.detach(), st.zMean.detach(), st.rstd.detach());
         }
         // y = γ_c·(z − E[z])·rstd + β_c = a·z + b with a = γ_c·rstd, b = β_c − a·E[z], per (sample, channel)
-        INDArray rstd = rstd(st.var);
+        INDArray rstd = st.rstd;
         INDArray a = byGroupAndChannel(rstd, gamma(d), d);                                    // [N, G, K]
         INDArray b = byGroupAndChannel(st.zMean.mul(rstd), gamma(d), d);
         Nd4j.exec(new SubOp(beta(d), b, b));                                                  // [N, G, K]
@@ -95,12 +95,13 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray shift = xg.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1)).dup('c');  // x₀ [N·G, 1]
         INDArray zg = z.reshape('c', rows, d.m);
         Nd4j.exec(new SubOp(xg, shift, zg));                                            // z = x − x₀
-        INDArray zMean = rowSums(zg).divi(d.m);                                         // E[z] = μ − x₀
+        INDArray zMean = rowSums(zg, 1.0 / d.m);                                        // E[z] = μ − x₀
         INDArray sq = scratch.reshape('c', rows, d.m);
         Nd4j.exec(new MulOp(zg, zg, sq));
-        INDArray zSq = rowSums(sq).divi(d.m);                                           // E[z²]
+        INDArray zSq = rowSums(sq, 1.0 / d.m);                                          // E[z²]
         INDArray var = Transforms.max(zSq.subi(zMean.mul(zMean)), 0.0, false);          // σ² = E[z²] − E[z]²
-        return new Stats(shift, zMean, var);
+        INDArray rstd = Transforms.pow(var.addi(layerConf().getEps()), -0.5, false);     // (σ² + eps)^-½
+        return new Stats(shift, zMean, rstd);
     }
 
     /** The statistics for backprop, with z = x − x₀ written into z: those of the forward pass on this same
@@ -126,7 +127,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray z = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
         INDArray tmp = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
         Stats st = statsForBackprop(x, z, tmp, d);
-        INDArray rstd = rstd(st.var);                                                   // [N·G, 1]
+        INDArray rstd = st.rstd;                                                        // [N·G, 1]
         INDArray rstd3 = rstd.reshape('c', d.n, d.g, 1);
         INDArray zMean3 = st.zMean.reshape('c', d.n, d.g, 1);
         INDArray gamma = gamma(d);                                                      // [1, G, K]
@@ -135,8 +136,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray dyC = dy.reshape('c', nc, d.s);
         INDArray tmpC = tmp.reshape('c', nc, d.s);
         Nd4j.exec(new MulOp(dyC, z.reshape('c', nc, d.s), tmpC));
-        INDArray sumDy = rowSums(dyC).reshape('c', d.n, d.g, d.c / d.g);                // [N, G, K]
-        INDArray sumDyXhat = rowSums(tmpC).reshape('c', d.n, d.g, d.c / d.g);            // Σ dy·z
+        INDArray sumDy = rowSums(dyC, 1.0).reshape('c', d.n, d.g, d.c / d.g);           // [N, G, K]
+        INDArray sumDyXhat = rowSums(tmpC, 1.0).reshape('c', d.n, d.g, d.c / d.g);       // Σ dy·z
         INDArray zMeanSumDy = Nd4j.createUninitialized(dataType, sumDy.shape());
         Nd4j.exec(new MulOp(sumDy, zMean3, zMeanSumDy));
         Nd4j.exec(new MulOp(sumDyXhat.subi(zMeanSumDy), rstd3, sumDyXhat));              // [N, G, K]
@@ -145,8 +146,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         Gradient gradient = new DefaultGradient();
         INDArray dGamma = gradientViews.get(GroupNormParamInitializer.GAMMA);
         INDArray dBeta = gradientViews.get(GroupNormParamInitializer.BETA);
-        dGamma.assign(sumDyXhat.sum(0).reshape(dGamma.shape()));
-        dBeta.assign(sumDy.sum(0).reshape(dBeta.shape()));
+        sumDyXhat.sum(dGamma.reshape('c', d.g, d.c / d.g), 0);
+        sumDy.sum(dBeta.reshape('c', d.g, d.c / d.g), 0);
         gradient.setGradientFor(GroupNormParamInitializer.GAMMA, dGamma);
         gradient.setGradientFor(GroupNormParamInitializer.BETA, dBeta);
 
@@ -171,11 +172,6 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         return new Pair<>(gradient, dx);
     }
 
-    /** (var + eps)^-½, [N·G, 1]. */
-    private INDArray rstd(INDArray var) {
-        return Transforms.pow(var.add(layerConf().getEps()), -0.5, false);
-    }
-
     /** perGroup [N·G, 1] times perChannel [1, G, K]: [N, G, K], i.e. one value per (sample, channel). */
     private static INDArray byGroupAndChannel(INDArray perGroup, INDArray perChannel, Dims d) {
         INDArray out = Nd4j.createUninitialized(perGroup.dataType(), d.n, d.g, d.c / d.g);
@@ -191,8 +187,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         return getParam(GroupNormParamInitializer.BETA).reshape('c', 1, d.g, d.c / d.g);
     }
 
-    /** Σ over each row of a [rows, cols] C-ordered array, [rows, 1]: one BLAS gemv against cached ones. */
-    private INDArray rowSums(INDArray a) {
+    /** scale·Σ over each row of a [rows, cols] C-ordered array, [rows, 1]: one BLAS gemv against cached ones. */
+    private INDArray rowSums(INDArray a, double scale) {
         long cols = a.size(1);
         INDArray one = ones.get(cols);
         if (one == null || one.dataType() != dataType) {
@@ -202,7 +198,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
             ones.put(cols, one);
         }
         INDArray out = Nd4j.createUninitialized(dataType, a.size(0), 1);
-        Nd4j.gemm(a, one, out, false, false, 1.0, 0.0);
+        Nd4j.gemm(a, one, out, false, false, scale, 0.0);
         return out;
     }
 
@@ -229,8 +225,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
 
     private record Dims(long n, long c, long s, long g, long m) {}
 
-    /** x₀, E[z] and σ² per group ([N·G, 1] each), z = x − x₀. */
-    private record Stats(INDArray shift, INDArray zMean, INDArray var) {}
+    /** x₀, E[z] and (σ² + eps)^-½ per group ([N·G, 1] each), z = x − x₀. */
+    private record Stats(INDArray shift, INDArray zMean, INDArray rstd) {}
 
     @Override
     public void clear() {
