@@ -1,0 +1,84 @@
+package io.gnsweep.bench;
+
+import io.gnsweep.runtime.NativeSetup;
+import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * What single ND4J calls cost on this machine, one native thread: the measurements behind the GroupNorm
+ * layer's choice of operations (README, "Speed"). Per call, best of 7 batches, on a float [rows, cols] array
+ * (default 2048 x 1024 = 8 MB, i.e. [32,64,32,32] viewed as [N·C, H·W]):
+ * a per-row scale by a [rows, 1] operand three ways, a row sum four ways, {@code repeat} on a small vector,
+ * and a new array from fresh memory vs in a reused workspace.
+ *
+ * <pre>
+ * jobs/bench.sh --parts layer     # builds target/bench/classes and target/bench/classpath.txt
+ * java -cp "target/classes:target/bench/classes:$(cat target/bench/classpath.txt)" io.gnsweep.bench.OpCosts [ROWS COLS]
+ * </pre>
+ */
+public final class OpCosts {
+    private OpCosts() {}
+
+    public static void main(String[] args) {
+        NativeSetup.init();
+        NativeSetup.bindThreads(1);
+        long rows = args.length > 1 ? Long.parseLong(args[0]) : 2048;
+        long cols = args.length > 1 ? Long.parseLong(args[1]) : 1024;
+        System.out.printf(Locale.ROOT, "float [%d, %d] (%.1f MB), 1 native thread, microseconds per call:%n", rows, cols,
+                rows * cols * 4 / 1e6);
+        INDArray x = Nd4j.rand(DataType.FLOAT, rows, cols);
+        INDArray out = Nd4j.create(DataType.FLOAT, rows, cols);
+        INDArray col = Nd4j.rand(DataType.FLOAT, rows);
+        INDArray zeros = Nd4j.zeros(DataType.FLOAT, rows);
+        INDArray ones = Nd4j.ones(DataType.FLOAT, rows);
+        INDArray onesCol = Nd4j.ones(DataType.FLOAT, cols, 1);
+        INDArray sums = Nd4j.create(DataType.FLOAT, rows, 1);
+
+        time("per-row scale: custom MulOp, [r,c] x [r,1]", () -> Nd4j.exec(new MulOp(x, col.reshape(rows, 1), out)));
+        time("per-row scale: libnd4j batchnorm op", () -> Nd4j.exec(DynamicCustomOp.builder("batchnorm")
+                .addInputs(x.reshape('c', 1, rows, cols, 1), zeros, ones, col, zeros)
+                .addOutputs(out.reshape('c', 1, rows, cols, 1)).addIntegerArguments(1, 1, 1)
+                .addFloatingPointArguments(1e-30).build()));
+        time("per-row scale: legacy BroadcastMulOp", () -> Nd4j.getExecutioner().exec(new BroadcastMulOp(x, col, out, 0)));
+        time("element-wise add, in place", () -> out.addi(x));
+        time("row sums: sum(1)", () -> x.sum(1));
+        time("row sums: Dot(x, x, 1) (sum of squares)", () -> Nd4j.getExecutioner().exec(new Dot(x, x, 1)));
+        time("row sums: Nd4j.gemm(x, ones) (gemv)", () -> Nd4j.gemm(x, onesCol, sums, false, false, 1.0, 0.0));
+        INDArray small = Nd4j.rand(DataType.FLOAT, 2048);
+        time("repeat: [256, 8] -> [256, 32]", () -> small.reshape(256, 8).repeat(1, 4));
+        time("new array, fresh memory (x.dup())", x::dup);
+        WorkspaceConfiguration wc = WorkspaceConfiguration.builder().policyLearning(LearningPolicy.FIRST_LOOP)
+                .policyAllocation(AllocationPolicy.STRICT).build();
+        time("new array in a reused workspace (x.dup())", () -> {
+            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(wc, "OP_COSTS")) {
+                x.dup();
+            }
+        });
+    }
+
+    private static void time(String name, Runnable r) {
+        for (int i = 0; i < 5; i++) {
+            r.run();
+        }
+        int reps = 10;
+        long best = Long.MAX_VALUE;
+        for (int k = 0; k < 7; k++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                r.run();
+            }
+            best = Math.min(best, (System.nanoTime() - t0) / reps);
+        }
+        System.out.printf(Locale.ROOT, "  %-46s %9.1f%n", name, best / 1e3);
+    }
+}
