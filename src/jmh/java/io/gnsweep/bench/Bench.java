@@ -534,7 +534,7 @@ public final class Bench {
     private void concurrency(int trainLimit) throws Exception {
         int rounds = 2;
         double[] ceiling = ceiling();
-        add("harness", "machine_two_thread_ceiling", "pure Java arithmetic / 2048^2 sgemm, 2 threads vs 1",
+        add("harness", "machine_two_thread_ceiling", "pure Java arithmetic / 1024^2 sgemm, 2 threads vs 1",
                 ceiling[0], "x throughput", "", null, "info", String.format(Locale.ROOT,
                         "what this machine's two cores give work with no shared state: Java %.2fx, sgemm %.2fx "
                                 + "(median of 3)", ceiling[0], ceiling[1]));
