@@ -26,20 +26,19 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * group, M = K·S values per group. The input is viewed as [N·G, M] for the statistics and as [N·C, S] for
  * the per-channel part; both views of a C-ordered [N, C, H, W] array are free reshapes.
  *
- * <p>Speed (measured by {@code jobs/bench.sh}, see the README): every pass over the whole tensor is one
- * libnd4j custom op with a broadcast [rows, 1] operand, or one BLAS gemv against a cached vector of ones
- * for row sums. On this stack those run at near memory speed, while the alternatives do not: a row sum with
- * {@code sum(1)} or {@code Dot} is ~6x slower than the gemv, ND4J's legacy row-broadcast ops and libnd4j's
- * batchnorm op 8-80x slower than the custom broadcast op, and {@code repeat} costs 0.1-0.3 ms even on small
- * vectors. Per-group and per-channel coefficients are combined by broadcasting [N, G, 1] with [1, G, K]
- * arrays, never by repeating.
+ * <p>Speed (see the README's speed section and {@code io.gnsweep.bench.OpCosts}): every pass over the whole
+ * tensor is one libnd4j custom op with a broadcast operand, or one BLAS gemv against a cached vector of ones
+ * for row sums. On this stack the alternatives are much slower: a row sum with {@code sum(1)} or {@code Dot}
+ * ~5x the gemv, libnd4j's batchnorm op as a per-row affine 4-10x and ND4J's legacy row-broadcast ops 50-100x
+ * the custom broadcast op, and {@code repeat} 0.3-0.5 ms even on 2,048 values. Per-group and per-channel
+ * coefficients are combined by broadcasting [N, G, 1] with [1, G, K] arrays, never by repeating.
  */
 public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     /** Statistics of the last training forward pass (outside workspaces) and the input they belong to. */
-    private INDArray statsInput;
-    private Stats statsCache;
+    private transient INDArray statsInput;
+    private transient Stats statsCache;
     /** Vectors of ones [length, 1] by length (outside workspaces), the right operand of the row-sum gemv. */
-    private final java.util.Map<Long, INDArray> ones = new java.util.HashMap<>();
+    private final transient java.util.Map<Long, INDArray> ones = new java.util.HashMap<>();
 
     public GroupNormLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -67,39 +66,44 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         Dims d = dims(x);
         INDArray z = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM, dataType, x.shape(), 'c');
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
-        Stats st = stats(x, z, y, d); // y serves as scratch for z² until it is written below
+        Stats st = stats(x, z, y, d, true); // z ends centred; y serves as scratch until it is written below
         if (training) {
             statsInput = input;
-            statsCache = new Stats(st.shift.detach(), st.zMean.detach(), st.rstd.detach());
+            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                long rows = d.n * d.g;
+                INDArray kept = Nd4j.vstack(st.shift.reshape(1, rows), st.zMean.reshape(1, rows), st.rstd.reshape(1, rows));
+                statsCache = new Stats(kept.getRow(0).reshape(rows, 1), kept.getRow(1).reshape(rows, 1),
+                        kept.getRow(2).reshape(rows, 1));
+            }
         }
-        // y = γ_c·(z − E[z])·rstd + β_c = a·z + b with a = γ_c·rstd, b = β_c − a·E[z], per (sample, channel)
-        INDArray rstd = st.rstd;
-        INDArray a = byGroupAndChannel(rstd, gamma(d), d);                                    // [N, G, K]
-        INDArray b = byGroupAndChannel(st.zMean.mul(rstd), gamma(d), d);
-        Nd4j.exec(new SubOp(beta(d), b, b));                                                  // [N, G, K]
-        INDArray yc = y.reshape('c', d.n * d.c, d.s);
-        Nd4j.exec(new MulOp(z.reshape('c', d.n * d.c, d.s), a.reshape('c', d.n * d.c, 1), yc));
-        Nd4j.exec(new AddOp(yc, b.reshape('c', d.n * d.c, 1), yc));
+        // y = γ_c·(z − E[z])·rstd + β_c = a·(z − E[z]) + β_c with a = γ_c·rstd per (sample, channel)
+        INDArray a = byGroupAndChannel(st.rstd, gamma(d), d);                                 // [N, G, K]
+        INDArray yc = y.reshape('c', d.n, d.c, d.s);
+        Nd4j.exec(new MulOp(z.reshape('c', d.n, d.c, d.s), a.reshape('c', d.n, d.c, 1), yc));
+        Nd4j.exec(new AddOp(yc, getParam(GroupNormParamInitializer.BETA).reshape('c', 1, d.c, 1), yc));
         return y;
     }
 
     /**
-     * Per-group statistics on shifted values, written into z: z = x − x₀, with x₀ the first value of each
-     * group, is exact in float32 (x ≈ x₀ whenever |μ| >> σ), and E[z] and E[z²] of such values, of order σ,
-     * are accurate; a float32 E[x] of values near 1e4 is off by ~1e-2·σ, and E[x²] − E[x]² is useless there.
-     * {@code scratch} (x's shape) receives z² on the way.
+     * Per-group statistics in two passes, on shifted values: z = x − x₀, with x₀ the first value of each
+     * group, is exact in float32 (x ≈ x₀ whenever |μ| >> σ), so E[z] = μ − x₀ is accurate; a float32 E[x] of
+     * values near 1e4 is off by ~1e-2·σ. The variance is then E[(z − E[z])²], never E[z²] − E[z]², which
+     * cancels catastrophically when x₀ lies far from μ (an outlier first value). With {@code centre}, z is
+     * left holding z − E[z] (the forward pass needs it), else z = x − x₀; {@code scratch} (x's shape) is
+     * overwritten.
      */
-    private Stats stats(INDArray x, INDArray z, INDArray scratch, Dims d) {
+    private Stats stats(INDArray x, INDArray z, INDArray scratch, Dims d, boolean centre) {
         long rows = d.n * d.g;
         INDArray xg = x.reshape('c', rows, d.m);                                        // [N·G, M]
         INDArray shift = xg.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1)).dup('c');  // x₀ [N·G, 1]
         INDArray zg = z.reshape('c', rows, d.m);
         Nd4j.exec(new SubOp(xg, shift, zg));                                            // z = x − x₀
         INDArray zMean = rowSums(zg, 1.0 / d.m);                                        // E[z] = μ − x₀
+        INDArray centred = centre ? zg : scratch.reshape('c', rows, d.m);
+        Nd4j.exec(new SubOp(zg, zMean, centred));                                       // z − E[z]
         INDArray sq = scratch.reshape('c', rows, d.m);
-        Nd4j.exec(new MulOp(zg, zg, sq));
-        INDArray zSq = rowSums(sq, 1.0 / d.m);                                          // E[z²]
-        INDArray var = Transforms.max(zSq.subi(zMean.mul(zMean)), 0.0, false);          // σ² = E[z²] − E[z]²
+        Nd4j.exec(new MulOp(centred, centred, sq));
+        INDArray var = rowSums(sq, 1.0 / d.m);                                          // σ² = E[(z − E[z])²]
         INDArray rstd = Transforms.pow(var.addi(layerConf().getEps()), -0.5, false);     // (σ² + eps)^-½
         return new Stats(shift, zMean, rstd);
     }
@@ -111,7 +115,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         statsCache = null;
         if (cached == null || statsInput != input || cached.shift.length() != d.n * d.g
                 || cached.shift.dataType() != dataType) {
-            return stats(x, z, scratch, d);
+            return stats(x, z, scratch, d, false);
         }
         Nd4j.exec(new SubOp(x.reshape('c', d.n * d.g, d.m), cached.shift, z.reshape('c', d.n * d.g, d.m)));
         return cached;
@@ -146,20 +150,21 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         Gradient gradient = new DefaultGradient();
         INDArray dGamma = gradientViews.get(GroupNormParamInitializer.GAMMA);
         INDArray dBeta = gradientViews.get(GroupNormParamInitializer.BETA);
-        sumDyXhat.sum(dGamma.reshape('c', d.g, d.c / d.g), 0);
-        sumDy.sum(dBeta.reshape('c', d.g, d.c / d.g), 0);
+        sumDyXhat.sum(dGamma.reshape('c', true, d.g, d.c / d.g), 0); // into the gradient view itself
+        sumDy.sum(dBeta.reshape('c', true, d.g, d.c / d.g), 0);
         gradient.setGradientFor(GroupNormParamInitializer.GAMMA, dGamma);
         gradient.setGradientFor(GroupNormParamInitializer.BETA, dBeta);
 
         // With g = γ_c·dy and its group means A = E[g], B = E[g·x̂] ([N, G, 1]), x̂ = (z − E[z])·rstd:
         // dx = rstd·(g − A − x̂·B) = p·dy + (q·z + r), p = rstd·γ_c, q = −rstd²·B, r = rstd·(rstd·B·E[z] − A).
+        // From the sums A' = M·A and B' = M·B, with s = −rstd/M: q = s·(rstd·B'), r = s·(A' − rstd·B'·E[z]).
         Nd4j.exec(new MulOp(sumDy, gamma, sumDy));
         Nd4j.exec(new MulOp(sumDyXhat, gamma, sumDyXhat));
-        INDArray meanG = sumDy.sum(true, 2).divi(d.m);                                  // A [N, G, 1]
-        INDArray meanGXhat = sumDyXhat.sum(true, 2).divi(d.m);                          // B [N, G, 1]
-        INDArray rB = meanGXhat.muli(rstd3);                                            // rstd·B
-        INDArray q = rB.mul(rstd3).negi().reshape('c', d.n * d.g, 1);
-        INDArray r = rB.muli(zMean3).subi(meanG).muli(rstd3).reshape('c', d.n * d.g, 1);
+        INDArray sumG = sumDy.sum(true, 2);                                             // A' [N, G, 1]
+        INDArray rB = sumDyXhat.sum(true, 2).muli(rstd3);                               // rstd·B'
+        INDArray sc = rstd3.mul(-1.0 / d.m);                                            // s
+        INDArray q = rB.mul(sc).reshape('c', d.n * d.g, 1);
+        INDArray r = rB.muli(zMean3).rsubi(sumG).muli(sc).reshape('c', d.n * d.g, 1);
         INDArray p = byGroupAndChannel(rstd, gamma, d).reshape('c', nc, 1);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         INDArray dxC = dx.reshape('c', nc, d.s);
@@ -181,10 +186,6 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
 
     private INDArray gamma(Dims d) {
         return getParam(GroupNormParamInitializer.GAMMA).reshape('c', 1, d.g, d.c / d.g);
-    }
-
-    private INDArray beta(Dims d) {
-        return getParam(GroupNormParamInitializer.BETA).reshape('c', 1, d.g, d.c / d.g);
     }
 
     /** scale·Σ over each row of a [rows, cols] C-ordered array, [rows, 1]: one BLAS gemv against cached ones. */

@@ -172,6 +172,81 @@ class GroupNormalizationTest {
         }
     }
 
+    /**
+     * float32 with the first value of each group (the shift) a lone outlier, 128 standard deviations from
+     * the mean of 16,384 values: a variance taken as E[z²] − E[z]² of the shifted values cancels here; the
+     * layer's two-pass variance stays within float32 summation error of the float64 reference.
+     */
+    @Test
+    void float32WithAnOutlierFirstValueStillNormalises() {
+        int n = 2, c = 16, h = 32, w = 32, g = 1;
+        MultiLayerNetwork net = single(c, h, w, g, DataType.FLOAT, 9);
+        Random r = new Random(21);
+        int m = c * h * w;
+        float[] x = new float[n * m];
+        double[] xd = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (100 + r.nextGaussian());
+            if (i % m == 0) {
+                x[i] = 100 + 1e4f; // the group's first value
+            }
+            xd[i] = x[i];
+        }
+        INDArray out = net.output(Nd4j.create(x, new long[] {n, c, h, w}, 'c'));
+        double[] expected = GroupNormReference.forward(xd, n, c, h * w, g,
+                net.getLayer(0).getParam("gamma").toDoubleVector(), net.getLayer(0).getParam("beta").toDoubleVector(), 1e-5);
+        double[] got = out.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double worst = 0;
+        double largest = 0;
+        for (int i = 0; i < got.length; i++) {
+            worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+            largest = Math.max(largest, Math.abs(expected[i]));
+        }
+        double relative = worst / largest; // the outlier's own y is ~128
+        System.out.printf("float32, outlier first value: max |y - reference| = %.2e, %.2e of max |y|%n", worst, relative);
+        // float32 sums of M values carry ~sqrt(M)·eps relative error: 4·128·1.19e-7 = 6.1e-5; the one-pass
+        // variance E[z²] − E[z]² of these shifted values is off by ~5e-4
+        assertTrue(relative < 4 * Math.sqrt(m) * Math.ulp(1.0f), "max |y - reference| / max |y| = " + relative);
+    }
+
+    /**
+     * The same two-GroupNorm network's gradients with DL4J's training workspaces on and off, over two
+     * iterations: the statistics the layer keeps from the forward pass for backprop must not live in (or be
+     * overwritten through) a workspace that fit() recycles between them.
+     */
+    @Test
+    void gradientsAreTheSameWithAndWithoutWorkspaces() {
+        INDArray[] grads = new INDArray[2];
+        Random r = new Random(3);
+        INDArray x = Nd4j.create(randoms(r, 4 * 3 * 8 * 8, -1, 3), new long[] {4, 3, 8, 8}, 'c').castTo(DataType.FLOAT);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 5);
+        for (int i = 0; i < 4; i++) {
+            y.putScalar(i, i % 5, 1.0);
+        }
+        int k = 0;
+        for (org.deeplearning4j.nn.conf.WorkspaceMode mode : new org.deeplearning4j.nn.conf.WorkspaceMode[] {
+                org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED, org.deeplearning4j.nn.conf.WorkspaceMode.NONE}) {
+            MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                    .seed(17).trainingWorkspaceMode(mode).inferenceWorkspaceMode(mode)
+                    .updater(new org.nd4j.linalg.learning.config.Sgd(0.1)).list()
+                    .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(8).build())
+                    .layer(new GroupNormalization.Builder().groups(4).build())
+                    .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(8).build())
+                    .layer(new GroupNormalization.Builder().groups(2).build())
+                    .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(5)
+                            .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                    .setInputType(InputType.convolutional(8, 8, 3)).build());
+            net.init();
+            net.fit(x, y); // one step, so the second gradient comes from recycled workspace memory
+            net.setInput(x);
+            net.setLabels(y);
+            net.computeGradientAndScore();
+            grads[k++] = net.gradient().gradient().dup();
+        }
+        assertTrue(grads[0].length() > 500);
+        assertArrayEquals(grads[1].data().asDouble(), grads[0].data().asDouble(), 1e-6);
+    }
+
     private static double maxAbsDiff(INDArray expected, INDArray got) {
         return Transforms.abs(expected.castTo(DataType.DOUBLE).reshape(expected.length())
                 .sub(got.castTo(DataType.DOUBLE).reshape(got.length())), false).maxNumber().doubleValue();
