@@ -129,7 +129,7 @@ public final class Bench {
     private void layer() throws RunnerException {
         List<String> shapes = quick ? List.of("8x256x8x8", "32x64x32x32") : List.of("32x64x32x32", "8x256x8x8", "64x32x28x28");
         List<String> variants = quick ? List.of("bn", "g8") : List.of("bn", "g1", "g8", "g32", "gC");
-        int rounds = quick ? 2 : 3;
+        int rounds = quick ? 2 : 5;
         // helper check, once per shape: DL4J's BatchNormalization must run through oneDNN for a fair comparison
         for (String shape : shapes) {
             Object helper = LayerBench.helperOf(LayerBench.oneLayer("bn", LayerBench.parseShape(shape)).getLayer(0));
@@ -221,7 +221,7 @@ public final class Bench {
             }
         }
         List<NormKind> norms = List.of(NormKind.GROUP, NormKind.BATCH, NormKind.NONE);
-        int rounds = quick ? 2 : 3;
+        int rounds = quick ? 2 : 5;
         double warmSeconds = quick ? 1.0 : 1.5;
         double measureSeconds = quick ? 0.4 : 0.6;
         for (Cfg cfg : cfgs) {

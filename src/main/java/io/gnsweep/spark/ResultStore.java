@@ -127,9 +127,10 @@ final class ResultStore implements Serializable {
     /**
      * Every trial row in the folder, read file by file here with parquet-hadoop (no Spark job: a first
      * Spark SQL query in a JVM costs 5-7 s of planning and code generation, more than reading thousands of
-     * one-row files).
+     * one-row files). A file that cannot be read (one being replaced by a re-run at this moment, or damaged)
+     * is reported on {@code warn} and skipped, so that it cannot cost the summary of every other trial.
      */
-    java.util.List<TrialRow> readTrialRows() throws IOException {
+    java.util.List<TrialRow> readTrialRows(java.io.PrintStream warn) throws IOException {
         java.util.List<TrialRow> rows = new java.util.ArrayList<>();
         Configuration conf = new Configuration();
         for (String id : finished()) {
@@ -142,13 +143,16 @@ final class ResultStore implements Serializable {
                             has(g, "error") ? g.getString("error", 0) : null,
                             has(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
                 }
+            } catch (IOException | RuntimeException e) {
+                warn.println("warning: skipped unreadable trial row " + trialFile(id) + ": " + e.getMessage());
             }
         }
         return rows;
     }
 
+    /** Whether an optional column is in this file's schema and set in this row. */
     private static boolean has(Group g, String field) {
-        return g.getFieldRepetitionCount(field) > 0;
+        return g.getType().containsField(field) && g.getFieldRepetitionCount(field) > 0;
     }
 
     /** The spec.json already in the folder, or null. */

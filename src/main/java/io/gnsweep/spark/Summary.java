@@ -1,7 +1,6 @@
 package io.gnsweep.spark;
 
 import io.gnsweep.sweep.SweepSpec;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -16,9 +15,9 @@ import java.util.TreeSet;
 final class Summary {
     private Summary() {}
 
-    static void print(ResultStore store, SweepSpec spec, PrintStream out) throws IOException {
-        List<ResultStore.TrialRow> trials = store.readTrialRows().stream()
-                .filter(r -> r.sweepId().equals(spec.sweepId())).toList();
+    /** {@code rows}: the folder's trial rows ({@link ResultStore#readTrialRows}); those of this sweep count. */
+    static void print(List<ResultStore.TrialRow> rows, ResultStore store, SweepSpec spec, PrintStream out) {
+        List<ResultStore.TrialRow> trials = rows.stream().filter(r -> r.sweepId().equals(spec.sweepId())).toList();
         if (trials.isEmpty()) {
             out.println("no results yet in " + store.output());
             return;

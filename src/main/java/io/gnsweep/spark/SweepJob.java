@@ -178,7 +178,7 @@ public final class SweepJob {
                 store.writeSpec(specJson(spec));
             }
             Set<String> finished = store.finished();
-            Set<String> failedBefore = args.rerunFailed() ? failedTrials(store) : Set.of();
+            Set<String> failedBefore = args.rerunFailed() ? failedTrials(store.readTrialRows(out), spec) : Set.of();
             List<TrialSpec> todo = new ArrayList<>();
             for (TrialSpec t : spec.trials()) {
                 if (!finished.contains(t.trialId()) || failedBefore.contains(t.trialId())) {
@@ -191,7 +191,7 @@ public final class SweepJob {
             if (!todo.isEmpty()) {
                 runTrials(spec, store, dataPath, todo, sc, out);
             }
-            Summary.print(store, spec, out);
+            Summary.print(store.readTrialRows(out), store, spec, out);
             return 0;
         } finally {
             spark.stop();
@@ -237,10 +237,10 @@ public final class SweepJob {
         return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width();
     }
 
-    private static Set<String> failedTrials(ResultStore store) throws IOException {
+    private static Set<String> failedTrials(List<ResultStore.TrialRow> rows, SweepSpec spec) {
         Set<String> ids = new java.util.TreeSet<>();
-        for (ResultStore.TrialRow r : store.readTrialRows()) {
-            if (r.status().equals("FAILED")) {
+        for (ResultStore.TrialRow r : rows) {
+            if (r.status().equals("FAILED") && r.sweepId().equals(spec.sweepId())) {
                 ids.add(r.trialId());
             }
         }

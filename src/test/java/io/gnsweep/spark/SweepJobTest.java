@@ -136,6 +136,14 @@ class SweepJobTest {
         assertEquals(0, again.exit());
         assertTrue(again.out().contains("0 of 4 trials to run (4 already finished)"), again.out());
         assertEquals(before, mtimes(out.resolve("trials")));
+
+        // a damaged trial file costs its own row in the summary, with a warning, not the whole summary
+        Files.write(out.resolve("trials").resolve("batch-bs32-s1.parquet"), new byte[] {1, 2, 3});
+        SweepFixture.Run damaged = sweep(tiny(out, "--master", "local[2]"));
+        assertEquals(0, damaged.exit(), damaged.err());
+        assertTrue(damaged.out().contains("warning: skipped unreadable trial row")
+                && damaged.out().contains("batch-bs32-s1.parquet"), damaged.out());
+        assertTrue(damaged.out().contains("3 trials in the table, 0 not complete"), damaged.out());
     }
 
     @Test
