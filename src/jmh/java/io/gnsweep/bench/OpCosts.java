@@ -30,10 +30,14 @@ public final class OpCosts {
     private OpCosts() {}
 
     public static void main(String[] args) {
+        if (args.length != 0 && (args.length != 2 || !args[0].matches("[1-9][0-9]*") || !args[1].matches("[1-9][0-9]*"))) {
+            System.err.println("usage: OpCosts [ROWS COLS]   (positive integers; default 2048 1024)");
+            System.exit(2);
+        }
         NativeSetup.init();
         NativeSetup.bindThreads(1);
-        long rows = args.length > 1 ? Long.parseLong(args[0]) : 2048;
-        long cols = args.length > 1 ? Long.parseLong(args[1]) : 1024;
+        long rows = args.length == 2 ? Long.parseLong(args[0]) : 2048;
+        long cols = args.length == 2 ? Long.parseLong(args[1]) : 1024;
         System.out.printf(Locale.ROOT, "float [%d, %d] (%.1f MB), 1 native thread, microseconds per call:%n", rows, cols,
                 rows * cols * 4 / 1e6);
         INDArray x = Nd4j.rand(DataType.FLOAT, rows, cols);

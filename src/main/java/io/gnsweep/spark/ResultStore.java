@@ -138,10 +138,10 @@ final class ResultStore implements Serializable {
                     .withConf(conf).build()) {
                 for (Group g = reader.read(); g != null; g = reader.read()) {
                     rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
-                            g.getString("norm", 0), has(g, "groups") ? g.getInteger("groups", 0) : null,
+                            g.getString("norm", 0), isSet(g, "groups") ? g.getInteger("groups", 0) : null,
                             g.getInteger("batch_size", 0), g.getString("status", 0),
-                            has(g, "error") ? g.getString("error", 0) : null,
-                            has(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
+                            isSet(g, "error") ? g.getString("error", 0) : null,
+                            isSet(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
                 }
             } catch (IOException | RuntimeException e) {
                 warn.println("warning: skipped unreadable trial row " + trialFile(id) + ": " + e.getMessage());
@@ -151,7 +151,7 @@ final class ResultStore implements Serializable {
     }
 
     /** Whether an optional column is in this file's schema and set in this row. */
-    private static boolean has(Group g, String field) {
+    private static boolean isSet(Group g, String field) {
         return g.getType().containsField(field) && g.getFieldRepetitionCount(field) > 0;
     }
 
