@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.gnsweep.spark.SweepJob;
-import java.io.ByteArrayOutputStream;
+import io.gnsweep.spark.SweepFixture;
+import io.gnsweep.spark.SweepFixture.Run;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -106,20 +104,12 @@ class ClusterSweepTest {
         return m;
     }
 
-    record Run(int exit, String out, String err) {}
-
     /** Runs the sweep command in this JVM as the cluster's driver. */
     static Run sweep(List<String> args) {
         Map<String, String> conf = driverConf();
         conf.forEach(System::setProperty);
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int exit = SweepJob.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8));
-            Run r = new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-            System.out.println(r.out() + r.err());
-            return r;
+            return SweepFixture.sweep(args);
         } finally {
             conf.keySet().forEach(System::clearProperty);
         }

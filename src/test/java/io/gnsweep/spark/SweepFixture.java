@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs small real sweeps (Fashion-MNIST subsets, a quarter-width small-cnn) and captures their output. */
-final class SweepFixture {
+public final class SweepFixture {
     static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
 
     private SweepFixture() {}
@@ -31,9 +31,10 @@ final class SweepFixture {
     }
 
     /** Result of one in-process run of the sweep command. */
-    record Run(int exit, String out, String err) {}
+    public record Run(int exit, String out, String err) {}
 
-    static Run sweep(List<String> args) {
+    /** Runs the sweep command in this JVM, capturing and echoing its output. */
+    public static Run sweep(List<String> args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = SweepJob.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
