@@ -9,7 +9,9 @@ import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,8 +20,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * What single ND4J calls cost on this machine, one native thread: the measurements behind the GroupNorm
  * layer's choice of operations (README, "Speed"). Per call, best of 7 batches, on a float [rows, cols] array
  * (default 2048 x 1024 = 8 MB, i.e. [32,64,32,32] viewed as [N·C, H·W]):
- * a per-row scale by a [rows, 1] operand three ways, a row sum four ways, {@code repeat} on a small vector,
- * and a new array from fresh memory vs in a reused workspace.
+ * a per-row scale by a [rows, 1] operand four ways (in place and through a reused op context among them), a
+ * row sum six ways, {@code repeat} on a small vector, and a new array from fresh memory vs in a reused
+ * workspace. Run it on a small array too (e.g. {@code 64 32}), where the per-call overhead is what counts.
  *
  * <pre>
  * jobs/bench.sh --parts layer     # builds target/bench/classes and target/bench/classpath.txt
@@ -27,6 +30,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  */
 public final class OpCosts {
+    /** Calls per timed batch: 10 on the default 8 MB array, more on small ones (up to 2,000). */
+    private static int reps = 10;
+
     private OpCosts() {}
 
     public static void main(String[] args) {
@@ -38,6 +44,7 @@ public final class OpCosts {
         NativeSetup.bindThreads(1);
         long rows = args.length == 2 ? Long.parseLong(args[0]) : 2048;
         long cols = args.length == 2 ? Long.parseLong(args[1]) : 1024;
+        reps = (int) Math.max(10, Math.min(2_000, 20_000_000 / (rows * cols)));
         System.out.printf(Locale.ROOT, "float [%d, %d] (%.1f MB), 1 native thread, microseconds per call:%n", rows, cols,
                 rows * cols * 4 / 1e6);
         INDArray x = Nd4j.rand(DataType.FLOAT, rows, cols);
@@ -49,6 +56,14 @@ public final class OpCosts {
         INDArray sums = Nd4j.create(DataType.FLOAT, rows, 1);
 
         time("per-row scale: custom MulOp, [r,c] x [r,1]", () -> Nd4j.exec(new MulOp(x, col.reshape(rows, 1), out)));
+        time("per-row scale: MulOp in place (out = x)", () -> Nd4j.exec(new MulOp(out, col.reshape(rows, 1), out)));
+        OpContext ctx = Nd4j.getExecutioner().buildContext();
+        MulOp mul = new MulOp();
+        time("per-row scale: MulOp, reused OpContext", () -> {
+            ctx.setInputArrays(x, col.reshape(rows, 1));
+            ctx.setOutputArrays(out);
+            Nd4j.exec(mul, ctx);
+        });
         time("per-row scale: libnd4j batchnorm op", () -> Nd4j.exec(DynamicCustomOp.builder("batchnorm")
                 .addInputs(x.reshape('c', 1, rows, cols, 1), zeros, ones, col, zeros)
                 .addOutputs(out.reshape('c', 1, rows, cols, 1)).addIntegerArguments(1, 1, 1)
@@ -58,6 +73,18 @@ public final class OpCosts {
         time("row sums: sum(1)", () -> x.sum(1));
         time("row sums: Dot(x, x, 1) (sum of squares)", () -> Nd4j.getExecutioner().exec(new Dot(x, x, 1)));
         time("row sums: Nd4j.gemm(x, ones) (gemv)", () -> Nd4j.gemm(x, onesCol, sums, false, false, 1.0, 0.0));
+        Mmul mmul = new Mmul();
+        for (boolean helpers : new boolean[] {true, false}) {
+            OpContext mctx = Nd4j.getExecutioner().buildContext();
+            mctx.setIArguments(0, 0, 0);
+            mctx.setTArguments(1.0, 0.0);
+            mctx.allowHelpers(helpers);
+            time("row sums: matmul, reused OpContext, " + (helpers ? "oneDNN" : "no oneDNN"), () -> {
+                mctx.setInputArrays(x, onesCol);
+                mctx.setOutputArrays(sums);
+                Nd4j.exec(mmul, mctx);
+            });
+        }
         INDArray small = Nd4j.rand(DataType.FLOAT, 2048);
         time("repeat: [256, 8] -> [256, 32]", () -> small.reshape(256, 8).repeat(1, 4));
         time("new array, fresh memory (x.dup())", x::dup);
@@ -74,7 +101,6 @@ public final class OpCosts {
         for (int i = 0; i < 5; i++) {
             r.run();
         }
-        int reps = 10;
         long best = Long.MAX_VALUE;
         for (int k = 0; k < 7; k++) {
             long t0 = System.nanoTime();
@@ -83,6 +109,6 @@ public final class OpCosts {
             }
             best = Math.min(best, (System.nanoTime() - t0) / reps);
         }
-        System.out.printf(Locale.ROOT, "  %-46s %9.1f%n", name, best / 1e3);
+        System.out.printf(Locale.ROOT, "  %-52s %9.1f%n", name, best / 1e3);
     }
 }

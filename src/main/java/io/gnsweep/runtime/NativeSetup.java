@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Prepares ND4J in this JVM before its first use: picks the oneDNN build of the CPU backend, switches
  * DL4J's layer helpers on (M2.1 leaves them off, and with them oneDNN: the biggest CPU speed lever on this
- * stack, ~8.5x for a small CNN), and bounds the native threads so that concurrent trials do not
- * oversubscribe the cores.
+ * stack, ~8.5x for a small CNN), switches off JavaCPP's physical-memory check (see
+ * {@link #MAX_PHYSICAL_BYTES}), and bounds the native threads so that concurrent trials do not oversubscribe
+ * the cores.
  */
 public final class NativeSetup {
 
@@ -21,6 +22,17 @@ public final class NativeSetup {
     public static final String PLATFORM_EXTENSION = "org.bytedeco.javacpp.platform.extension";
     /** DL4J's switch for layer helpers (cuDNN / oneDNN); its default in 1.0.0-M2.1 is "true". */
     public static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
+
+    /**
+     * JavaCPP's limit on the process's resident memory, checked (by reading /proc) each time a native pointer
+     * is registered for release: in ND4J 1.0.0-M2.1 that is every new array object, views and reshapes
+     * included, and every op context. On small tensors that check was the largest single cost in a JFR
+     * profile of training (more native samples than the ops themselves), so gnsweep sets it to 0 (no check)
+     * unless the user set it, in either spelling JavaCPP reads. Off-heap memory is still bounded: ND4J
+     * releases arrays when their Java objects are collected, training allocates in reused workspaces, and
+     * {@code org.bytedeco.javacpp.maxBytes} still applies to JavaCPP's own allocations.
+     */
+    public static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeSetup.class);
     private static final Properties BUILD = loadBuild();
@@ -48,6 +60,10 @@ public final class NativeSetup {
             String extension = BUILD.getProperty("nd4j.platform.extension", "");
             if (!extension.isEmpty() && !extension.startsWith("${") && System.getProperty(PLATFORM_EXTENSION) == null) {
                 System.setProperty(PLATFORM_EXTENSION, extension);
+            }
+            if (System.getProperty(MAX_PHYSICAL_BYTES) == null
+                    && System.getProperty(MAX_PHYSICAL_BYTES.toLowerCase(java.util.Locale.ROOT)) == null) {
+                System.setProperty(MAX_PHYSICAL_BYTES, "0");
             }
             if (System.getProperty(HELPERS_DISABLE) == null) {
                 System.setProperty(HELPERS_DISABLE, "false");

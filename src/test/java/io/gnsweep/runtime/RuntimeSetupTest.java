@@ -36,6 +36,14 @@ class RuntimeSetupTest {
     }
 
     @Test
+    void javaCppsPhysicalMemoryCheckIsOff() {
+        NativeSetup.init();
+        // set before JavaCPP's Pointer class initialised: otherwise every new ND4J array reads /proc
+        assertEquals("0", System.getProperty(NativeSetup.MAX_PHYSICAL_BYTES));
+        assertEquals(0, org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
+    }
+
+    @Test
     void buildPropertiesAreFilledIn() {
         assertEquals("1.0.0-M2.1", NativeSetup.build().getProperty("dl4j.version"));
         assertTrue(NativeSetup.build().getProperty("spark.version").startsWith("4.1"));
