@@ -8,6 +8,8 @@
 #              Spark overhead > 50%, a part that crashes); the full run (< 10 min) reports the targets
 #              (ok / MISS) and exits 0 unless a part crashes.
 #   --threads  native threads for the layer and training parts (default 1, as a Spark task gets)
+#   BENCH_TRAIN_CONFIGS="vgg-cifar w0.25 bs4,small-cnn w1 bs4" BENCH_TRAIN_ROUNDS=15 BENCH_TRAIN_SECONDS=2
+#              (environment) train only those configurations, for more and longer rounds than the default 5 x 0.6 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() { echo "usage: jobs/bench.sh [--quick] [--parts layer,train,harness] [--threads N]" >&2; exit 2; }
@@ -20,7 +22,7 @@ while (($#)); do
     --quick) QUICK=(--quick); shift ;;
     --parts) IFS=, read -r -a PARTS <<<"${2:?--parts needs a list}"; shift 2 ;;
     --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
 done

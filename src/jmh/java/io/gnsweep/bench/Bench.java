@@ -221,14 +221,21 @@ public final class Bench {
             }
         }
         List<NormKind> norms = List.of(NormKind.GROUP, NormKind.BATCH, NormKind.NONE);
-        int rounds = quick ? 2 : 5;
+        // Longer runs of chosen configurations, for figures that move from run to run on a noisy machine, e.g.
+        // BENCH_TRAIN_CONFIGS="vgg-cifar w0.25 bs4" BENCH_TRAIN_ROUNDS=15 BENCH_TRAIN_SECONDS=2 jobs/bench.sh --parts train
+        String only = System.getenv().getOrDefault("BENCH_TRAIN_CONFIGS", "");
+        int rounds = envInt("BENCH_TRAIN_ROUNDS", quick ? 2 : 5);
         double warmSeconds = quick ? 1.0 : 1.5;
-        double measureSeconds = quick ? 0.4 : 0.6;
+        double warmCapSeconds = 5.0;
+        double measureSeconds = envInt("BENCH_TRAIN_SECONDS", 0) > 0 ? envInt("BENCH_TRAIN_SECONDS", 0) : quick ? 0.4 : 0.6;
         for (Cfg cfg : cfgs) {
             int ch = cfg.model() == Model.SMALL_CNN ? 1 : 3;
             int size = cfg.model().inputSize();
             double flopsPerImage = 3 * convFlops(cfg.model(), cfg.width(), ch, size);
             String name = String.format(Locale.ROOT, "%s w%s bs%d", cfg.model().id(), trim(cfg.width()), cfg.batch());
+            if (!only.isBlank() && !List.of(only.split(",")).contains(name)) {
+                continue;
+            }
             Nd4j.getRandom().setSeed(7);
             INDArray x = Nd4j.randn(DataType.FLOAT, cfg.batch(), ch, size, size);
             INDArray y = oneHot(cfg.batch(), 10);
@@ -237,10 +244,16 @@ public final class Bench {
             for (NormKind n : norms) {
                 MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(cfg.model(), n, 8, cfg.width(), ch, size,
                         size, 10, 1e-3, 1));
-                // warm-up: up to 100 iterations or warmSeconds (FACTS: the first ~100 iterations are slower)
+                // warm-up (FACTS: the first ~100 iterations are slower): the full run takes 100 iterations and
+                // warmSeconds, whichever is longer, up to warmCapSeconds; the quick run 100 or warmSeconds, whichever
+                // is shorter. With the quick rule a batch-4 VGG warmed up for ~30 iterations, and its GroupNorm
+                // layers' Java code was still being compiled while the rounds were timed (group/batch 0.76 in that
+                // run; 1.0 when both have run a few hundred iterations).
                 int it = 0;
                 long t0 = System.nanoTime();
-                while (it < 100 && (it < 5 || (System.nanoTime() - t0) / 1e9 < warmSeconds)) {
+                while (quick ? it < 100 && (it < 5 || (System.nanoTime() - t0) / 1e9 < warmSeconds)
+                        : (it < 100 || (System.nanoTime() - t0) / 1e9 < warmSeconds)
+                                && (System.nanoTime() - t0) / 1e9 < warmCapSeconds) {
                     net.fit(x, y);
                     it++;
                 }
@@ -282,7 +295,7 @@ public final class Bench {
         }
         add("train", "sgemm_gflops", "2048^3 float, Nd4j.gemm", median(gemm), "GFLOP/s", "", null, "info",
                 threads + " native thread(s); median of " + gemm.size() + ", interleaved with the training rounds");
-        if (!quick) {
+        if (!quick && only.isBlank()) {
             profile(Model.SMALL_CNN, 1.0, 32, NormKind.GROUP);
             profile(Model.SMALL_CNN, 1.0, 32, NormKind.BATCH);
         }
@@ -802,6 +815,19 @@ public final class Bench {
         List<T> r = new ArrayList<>(list);
         java.util.Collections.rotate(r, -by);
         return r;
+    }
+
+    /** A positive whole number from the environment, or the default; anything else is refused (exit 2). */
+    private static int envInt(String name, int dflt) {
+        String v = System.getenv(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        if (!v.matches("[1-9][0-9]{0,5}")) {
+            System.err.println("bench: " + name + " must be a positive whole number, got '" + v + "'");
+            System.exit(2);
+        }
+        return Integer.parseInt(v);
     }
 
     static double median(List<Double> xs) {

@@ -124,27 +124,57 @@ final class ResultStore implements Serializable {
     record TrialRow(String sweepId, String trialId, String norm, Integer groups, int batchSize, String status,
                     String error, Double testAccuracy) {}
 
+    /** Threads that read trial rows at once: one-row files on an object store cost a round trip each. */
+    static final int READ_THREADS = 16;
+
     /**
-     * Every trial row in the folder, read file by file here with parquet-hadoop (no Spark job: a first
-     * Spark SQL query in a JVM costs 5-7 s of planning and code generation, more than reading thousands of
-     * one-row files). A file that cannot be read (one being replaced by a re-run at this moment, or damaged)
-     * is reported on {@code warn} and skipped, so that it cannot cost the summary of every other trial.
+     * Every trial row in the folder, read here with parquet-hadoop (no Spark job: a first Spark SQL query in
+     * a JVM costs 5-7 s of planning and code generation, more than reading thousands of one-row files), by up
+     * to {@link #READ_THREADS} threads at once, in trial-id order. A file that cannot be read (one being
+     * replaced by a re-run at this moment, or damaged) is reported on {@code warn} and skipped, so that it
+     * cannot cost the summary of every other trial.
      */
     java.util.List<TrialRow> readTrialRows(java.io.PrintStream warn) throws IOException {
-        java.util.List<TrialRow> rows = new java.util.ArrayList<>();
-        Configuration conf = new Configuration();
-        for (String id : finished()) {
-            try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), trialFile(id))
-                    .withConf(conf).build()) {
-                for (Group g = reader.read(); g != null; g = reader.read()) {
-                    rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
-                            g.getString("norm", 0), isSet(g, "groups") ? g.getInteger("groups", 0) : null,
-                            g.getInteger("batch_size", 0), g.getString("status", 0),
-                            isSet(g, "error") ? g.getString("error", 0) : null,
-                            isSet(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
+        java.util.List<String> ids = new java.util.ArrayList<>(finished());
+        Configuration conf = fs().getConf();
+        java.util.List<java.util.concurrent.Future<java.util.List<TrialRow>>> reads = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Math.min(READ_THREADS, ids.size())), r -> {
+                    Thread t = new Thread(r, "gnsweep-read-trials");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            for (String id : ids) {
+                reads.add(pool.submit(() -> readTrialRows(trialFile(id), conf)));
+            }
+            java.util.List<TrialRow> rows = new java.util.ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                try {
+                    rows.addAll(reads.get(i).get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    warn.println("warning: skipped unreadable trial row " + trialFile(ids.get(i)) + ": "
+                            + e.getCause().getMessage());
                 }
-            } catch (IOException | RuntimeException e) {
-                warn.println("warning: skipped unreadable trial row " + trialFile(id) + ": " + e.getMessage());
+            }
+            return rows;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while reading the trial rows");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static java.util.List<TrialRow> readTrialRows(Path file, Configuration conf) throws IOException {
+        java.util.List<TrialRow> rows = new java.util.ArrayList<>(1);
+        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
+            for (Group g = reader.read(); g != null; g = reader.read()) {
+                rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
+                        g.getString("norm", 0), isSet(g, "groups") ? g.getInteger("groups", 0) : null,
+                        g.getInteger("batch_size", 0), g.getString("status", 0),
+                        isSet(g, "error") ? g.getString("error", 0) : null,
+                        isSet(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
             }
         }
         return rows;
