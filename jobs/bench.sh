@@ -51,8 +51,11 @@ for p in "${PARTS[@]}"; do
   csv="$OUT/part-$p${QUICK:+-quick}.csv"
   rm -f "$csv"
   echo "== $p" >&2
-  if ! "${JAVA[@]}" io.gnsweep.bench.Bench "${QUICK[@]}" --parts "$p" --threads "$THREADS" --out "$OUT" \
-      --csv "$(basename "$csv")" || [[ ! -s "$csv" ]]; then
+  rc=0
+  "${JAVA[@]}" io.gnsweep.bench.Bench "${QUICK[@]}" --parts "$p" --threads "$THREADS" --out "$OUT" \
+      --csv "$(basename "$csv")" || rc=$?
+  ((rc != 2)) || exit 2  # bad input (e.g. BENCH_TRAIN_CONFIGS), refused with its message before any work
+  if ((rc != 0)) || [[ ! -s "$csv" ]]; then
     printf '%s\n%s\n' "part,metric,config,value,unit,target,quick_limit,status,note" \
       "$p,crashed,the $p part's JVM failed (see the log above),,,,,FAIL,hs_err_pid*.log in $PWD if native" > "$csv"
     mv -f hs_err_pid*.log "$OUT/" 2>/dev/null || true

@@ -223,17 +223,31 @@ public final class Bench {
         List<NormKind> norms = List.of(NormKind.GROUP, NormKind.BATCH, NormKind.NONE);
         // Longer runs of chosen configurations, for figures that move from run to run on a noisy machine, e.g.
         // BENCH_TRAIN_CONFIGS="vgg-cifar w0.25 bs4" BENCH_TRAIN_ROUNDS=15 BENCH_TRAIN_SECONDS=2 jobs/bench.sh --parts train
-        String only = System.getenv().getOrDefault("BENCH_TRAIN_CONFIGS", "");
+        List<String> only = new ArrayList<>();
+        for (String want : System.getenv().getOrDefault("BENCH_TRAIN_CONFIGS", "").split(",")) {
+            if (!want.isBlank()) {
+                only.add(want.trim());
+            }
+        }
         int rounds = envInt("BENCH_TRAIN_ROUNDS", quick ? 2 : 5);
         double warmSeconds = quick ? 1.0 : 1.5;
         double warmCapSeconds = 5.0;
         double measureSeconds = envInt("BENCH_TRAIN_SECONDS", 0) > 0 ? envInt("BENCH_TRAIN_SECONDS", 0) : quick ? 0.4 : 0.6;
+        List<String> names = cfgs.stream().map(k -> String.format(Locale.ROOT, "%s w%s bs%d", k.model().id(),
+                trim(k.width()), k.batch())).toList();
+        for (String want : only) {
+            if (!names.contains(want)) {
+                System.err.println("bench: BENCH_TRAIN_CONFIGS names '" + want + "', not one of this run's configurations "
+                        + names);
+                System.exit(2);
+            }
+        }
         for (Cfg cfg : cfgs) {
             int ch = cfg.model() == Model.SMALL_CNN ? 1 : 3;
             int size = cfg.model().inputSize();
             double flopsPerImage = 3 * convFlops(cfg.model(), cfg.width(), ch, size);
             String name = String.format(Locale.ROOT, "%s w%s bs%d", cfg.model().id(), trim(cfg.width()), cfg.batch());
-            if (!only.isBlank() && !List.of(only.split(",")).contains(name)) {
+            if (!only.isEmpty() && !only.contains(name)) {
                 continue;
             }
             Nd4j.getRandom().setSeed(7);
@@ -245,10 +259,10 @@ public final class Bench {
                 MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(cfg.model(), n, 8, cfg.width(), ch, size,
                         size, 10, 1e-3, 1));
                 // warm-up (FACTS: the first ~100 iterations are slower): the full run takes 100 iterations and
-                // warmSeconds, whichever is longer, up to warmCapSeconds; the quick run 100 or warmSeconds, whichever
-                // is shorter. With the quick rule a batch-4 VGG warmed up for ~30 iterations, and its GroupNorm
-                // layers' Java code was still being compiled while the rounds were timed (group/batch 0.76 in that
-                // run; 1.0 when both have run a few hundred iterations).
+                // warmSeconds, whichever is longer, but stops at warmCapSeconds (at batch 128 the cap comes first,
+                // after ~10-20 iterations); the quick run 100 or warmSeconds, whichever is shorter. With the quick
+                // rule a batch-4 VGG warmed up for ~30 iterations, and its GroupNorm layers' Java code was still
+                // being compiled while the rounds were timed.
                 int it = 0;
                 long t0 = System.nanoTime();
                 while (quick ? it < 100 && (it < 5 || (System.nanoTime() - t0) / 1e9 < warmSeconds)
@@ -295,7 +309,7 @@ public final class Bench {
         }
         add("train", "sgemm_gflops", "2048^3 float, Nd4j.gemm", median(gemm), "GFLOP/s", "", null, "info",
                 threads + " native thread(s); median of " + gemm.size() + ", interleaved with the training rounds");
-        if (!quick && only.isBlank()) {
+        if (!quick && only.isEmpty()) {
             profile(Model.SMALL_CNN, 1.0, 32, NormKind.GROUP);
             profile(Model.SMALL_CNN, 1.0, 32, NormKind.BATCH);
         }

@@ -20,11 +20,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What single ND4J calls cost on this machine, one native thread: the measurements behind the GroupNorm
- * layer's choice of operations (README, "Speed"). Per call, best of 7 batches, on a float [rows, cols] array
- * (default 2048 x 1024 = 8 MB, i.e. [32,64,32,32] viewed as [N·C, H·W]):
- * a per-row scale by a [rows, 1] operand four ways (in place and through a reused op context among them), a
- * row sum six ways, {@code repeat} on a small vector, and a new array from fresh memory vs in a reused
- * workspace. Run it on a small array too (e.g. {@code 64 32}), where the per-call overhead is what counts.
+ * layer's choice of operations (README, "Speed"). Per call, best of 9 batches timed round-robin across the
+ * cases, on a float [rows, cols] array (default 2048 x 1024 = 8 MB, i.e. [32,64,32,32] viewed as [N·C, H·W]):
+ * a per-row scale by a [rows, 1] operand six ways (in place, out of place and through a reused op context
+ * among them), a row sum five ways, {@code repeat} on a small vector, and a new array from fresh memory vs in
+ * a reused workspace. Run it on a small array too (e.g. {@code 64 32}), where the per-call overhead is what
+ * counts.
  *
  * <pre>
  * jobs/bench.sh --parts layer     # builds target/bench/classes and target/bench/classpath.txt

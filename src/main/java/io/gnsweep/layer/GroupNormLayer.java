@@ -27,10 +27,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * tensor is one libnd4j custom op with a broadcast operand, or one matmul against a vector of ones for row
  * sums, run through reused op contexts ({@link OpRunner}). On this stack the alternatives are much slower: a
  * row sum with {@code sum(1)} or {@code Dot} ~5x the matmul, libnd4j's batchnorm op as a per-row affine 4-10x
- * and ND4J's legacy row-broadcast ops 50-100x the custom broadcast op, and {@code repeat} 0.3-0.5 ms even on
- * 2,048 values. Per-group and per-channel coefficients are combined by broadcasting [N, G, 1] with [1, G, K]
+ * and ND4J's legacy row-broadcast ops 50-100x the custom broadcast op, and {@code repeat} 0.3 ms on 2,048
+ * values (where one op costs ~5-10 µs). Per-group and per-channel coefficients are combined by broadcasting [N, G, 1] with [1, G, K]
  * arrays, never by repeating. The forward pass makes 4 whole-tensor ops and 2 row sums, the backward pass
- * after it 6 and 2; no broadcast op writes over its own input (see {@link #activate}).
+ * after it 6 and 2; no whole-tensor broadcast op writes over its own input (see {@link #activate}).
  */
 public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     /** Statistics of the last training forward pass (outside workspaces) and the input they belong to. */
@@ -84,8 +84,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         ops.exec(OpRunner.SUB, getParam(GroupNormParamInitializer.BETA).reshape('c', 1, d.g, d.c / d.g), b, b);
         INDArray zc = y.reshape('c', nc, d.s);
         INDArray sc = scratch.reshape('c', nc, d.s);
-        // The whole-tensor ops write to an array other than their broadcast input: libnd4j's broadcast ops run
-        // up to ~2x slower in place on this stack (io.gnsweep.bench.OpCosts).
+        // The whole-tensor ops write to an array other than their broadcast input: in place, libnd4j's
+        // broadcast multiply ran 2.6x slower on 8 MB on this stack (io.gnsweep.bench.OpCosts).
         ops.exec(OpRunner.MUL, zc, a.reshape('c', nc, 1), sc);
         ops.exec(OpRunner.ADD, sc, b.reshape('c', nc, 1), zc);
         return y;

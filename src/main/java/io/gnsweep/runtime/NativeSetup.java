@@ -28,9 +28,10 @@ public final class NativeSetup {
      * is registered for release: in ND4J 1.0.0-M2.1 that is every new array object, views and reshapes
      * included, and every op context. On small tensors that check was the largest single cost in a JFR
      * profile of training (more native samples than the ops themselves), so gnsweep sets it to 0 (no check)
-     * unless the user set it, in either spelling JavaCPP reads. Off-heap memory is still bounded: ND4J
-     * releases arrays when their Java objects are collected, training allocates in reused workspaces, and
-     * {@code org.bytedeco.javacpp.maxBytes} still applies to JavaCPP's own allocations.
+     * unless the user set it, in either spelling JavaCPP reads. What the check added was a GC trigger on
+     * resident size; without it, arrays outside workspaces are freed when the Java heap is next collected
+     * (training allocates in reused workspaces and its batches on the heap too), and
+     * {@code org.bytedeco.javacpp.maxBytes} still bounds JavaCPP's own allocations (not ND4J's buffers).
      */
     public static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
 

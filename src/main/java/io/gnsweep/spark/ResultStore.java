@@ -146,13 +146,16 @@ final class ResultStore implements Serializable {
                 });
         try {
             for (String id : ids) {
-                reads.add(pool.submit(() -> readTrialRows(trialFile(id), conf)));
+                reads.add(pool.submit(() -> readTrialRows(trialFile(id), new Configuration(conf))));
             }
             java.util.List<TrialRow> rows = new java.util.ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
                 try {
                     rows.addAll(reads.get(i).get());
                 } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Error err) {
+                        throw err; // out of memory, a missing class: not a damaged file
+                    }
                     warn.println("warning: skipped unreadable trial row " + trialFile(ids.get(i)) + ": "
                             + e.getCause().getMessage());
                 }
