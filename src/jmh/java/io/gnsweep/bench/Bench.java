@@ -246,7 +246,7 @@ public final class Bench {
             int ch = cfg.model() == Model.SMALL_CNN ? 1 : 3;
             int size = cfg.model().inputSize();
             double flopsPerImage = 3 * convFlops(cfg.model(), cfg.width(), ch, size);
-            String name = String.format(Locale.ROOT, "%s w%s bs%d", cfg.model().id(), trim(cfg.width()), cfg.batch());
+            String name = names.get(cfgs.indexOf(cfg));
             if (!only.isEmpty() && !only.contains(name)) {
                 continue;
             }
