@@ -26,9 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>The op objects are stateless prototypes (the executioner reads only their name and hash); the arrays
  * and arguments live in the contexts. Each op's arrays are purged from its context right after it runs:
- * libnd4j keeps a native handle per array set on a context until then, and without the purge a layer's
- * resident memory grew by ~100 MB per 1,000 iterations of a small CNN. One runner per layer instance, used by one thread at a time, as DL4J
- * uses a layer.
+ * libnd4j keeps a native handle per array set on a context until then, and without the purge a batch-4
+ * small CNN's resident memory grew by ~100 MB per 2,000 iterations ({@code docs/physcheck-rss.txt}). One
+ * runner per layer instance, used by one thread at a time, as DL4J uses a layer.
  */
 final class OpRunner {
     static final CustomOp MUL = new MulOp();
@@ -65,7 +65,7 @@ final class OpRunner {
         return out;
     }
 
-    /** out = a·b for a new array out of the given shape (current workspace, if any); returns out. */
+    /** out = op(a, b) into a new array of the given shape (current workspace, if any); returns out. */
     INDArray exec(CustomOp op, INDArray a, INDArray b, long... shape) {
         return exec(op, a, b, Nd4j.createUninitialized(dataType, shape));
     }
