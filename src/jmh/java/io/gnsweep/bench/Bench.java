@@ -128,7 +128,8 @@ public final class Bench {
 
     private void layer() throws RunnerException {
         List<String> shapes = quick ? List.of("8x256x8x8", "32x64x32x32") : List.of("32x64x32x32", "8x256x8x8", "64x32x28x28");
-        List<String> variants = quick ? List.of("bn", "g8") : List.of("bn", "g1", "g8", "g32", "gC");
+        // g8-nd4j: the layer's ND4J path (CUDA's, and the CPU fallback), beside its fused CPU kernels
+        List<String> variants = quick ? List.of("bn", "g8", "g8-nd4j") : List.of("bn", "g1", "g8", "g32", "gC", "g8-nd4j");
         int rounds = quick ? 2 : 5;
         // helper check, once per shape: DL4J's BatchNormalization must run through oneDNN for a fair comparison
         for (String shape : shapes) {
@@ -167,9 +168,20 @@ public final class Bench {
                 if (v.equals("bn")) {
                     continue;
                 }
-                String g = v.equals("gC") ? "G=C=" + s[1] : "G=" + v.substring(1);
                 double gn = median(ms.get(shape + "|" + v));
                 double ratio = medianRatio(ms.get(shape + "|" + v), ms.get(shape + "|bn"));
+                if (v.endsWith(LayerBench.ND4J_PATH)) {
+                    String fused = v.replace(LayerBench.ND4J_PATH, "");
+                    String g = "G=" + fused.substring(1);
+                    add("layer", "gn_nd4j_path_over_bn", shape + " " + g, ratio, "x", "", "<= 3.0",
+                            status(true, ratio <= 3.0), String.format(Locale.ROOT, "ND4J path %.2f ms, BN %.2f ms", gn, bn));
+                    double speedup = medianRatio(ms.get(shape + "|" + v), ms.get(shape + "|" + fused));
+                    add("layer", "gn_nd4j_path_over_fused", shape + " " + g, speedup, "x", "", null, "info",
+                            String.format(Locale.ROOT, "fused kernels %.2f ms; ND4J path / floor %.1fx", median(ms.get(shape + "|" + fused)),
+                                    gn / floorMs));
+                    continue;
+                }
+                String g = v.equals("gC") ? "G=C=" + s[1] : "G=" + v.substring(1);
                 add("layer", "gn_over_bn", shape + " " + g, ratio, "x", "<= 1.0", "<= 3.0",
                         status(ratio <= 1.0, ratio <= 3.0), String.format(Locale.ROOT, "GN %.2f ms, BN %.2f ms", gn, bn));
                 double overFloor = gn / floorMs;

@@ -36,7 +36,9 @@ import org.openjdk.jmh.annotations.State;
  * Without a workspace every iteration would allocate fresh off-heap memory, and on this machine the page
  * faults of fresh memory cost ~3 ms per MB (a new 8 MB array: 26 ms), which swamped both layers' arithmetic
  * in the first version of this benchmark. {@code variant}: {@code bn} (DL4J BatchNormalization, with
- * its oneDNN helper), {@code gN} (gnsweep GroupNorm with G = N) or {@code gC} (G = C, InstanceNorm).
+ * its oneDNN helper), {@code gN} (gnsweep GroupNorm with G = N) or {@code gC} (G = C, InstanceNorm); a
+ * GroupNorm variant with the suffix {@code -nd4j} runs the layer's ND4J path instead of its fused CPU
+ * kernels ({@link GroupNormalization#NATIVE_KERNELS_PROPERTY}).
  *
  * <p>Run on its own: {@code java -cp ... org.openjdk.jmh.Main LayerBench -p shape=8x256x8x8 -p variant=bn,g8}.
  * {@link Bench} drives it in interleaved rounds and reports GN/BN ratios.
@@ -68,6 +70,7 @@ public class LayerBench {
     public void setUp() {
         NativeSetup.init();
         NativeSetup.bindThreads(threads);
+        System.setProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY, Boolean.toString(!variant.endsWith(ND4J_PATH)));
         long[] s = parseShape(shape);
         MultiLayerNetwork net = oneLayer(variant, s);
         layer = net.getLayer(0);
@@ -89,9 +92,13 @@ public class LayerBench {
         }
     }
 
+    /** Suffix of a GroupNorm variant that runs the layer's ND4J path. */
+    public static final String ND4J_PATH = "-nd4j";
+
     /** A one-layer network around the variant's layer, for input [N, C, H, W]. */
     public static MultiLayerNetwork oneLayer(String variant, long[] s) {
         int c = (int) s[1];
+        variant = variant.replace(ND4J_PATH, "");
         org.deeplearning4j.nn.conf.layers.Layer conf;
         if (variant.equals("bn")) {
             conf = new BatchNormalization.Builder().build();

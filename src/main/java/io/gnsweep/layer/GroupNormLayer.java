@@ -38,6 +38,11 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     private transient INDArray statsInput;
     private transient Stats statsCache;
     private transient OpRunner ops;
+    /** The native kernels' per-group mean and rstd (double, outside workspaces) of the last training forward
+     * pass, valid for backprop of statsInput while nativeStatsValid. */
+    private transient INDArray nativeMean;
+    private transient INDArray nativeRstd;
+    private transient boolean nativeStatsValid;
 
     public GroupNormLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -63,12 +68,16 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         assertInputSet(false);
         INDArray x = contiguous(input.castTo(dataType));
         Dims d = dims(x);
+        if (NativeKernels.use(dataType)) {
+            return activateNative(x, d, training, workspaceMgr);
+        }
         OpRunner ops = ops();
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
         INDArray scratch = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM, dataType, x.shape(), 'c');
         Stats st = stats(x, y, scratch, d); // y holds z = x − x₀ until it is overwritten below
         if (training) {
             statsInput = input;
+            nativeStatsValid = false;
             try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
                 long rows = d.n * d.g;
                 INDArray kept = Nd4j.vstack(st.shift.reshape(1, rows), st.zMean.reshape(1, rows), st.rstd.reshape(1, rows));
@@ -90,6 +99,60 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         ops.exec(OpRunner.MUL, zc, a.reshape('c', nc, 1), sc);
         ops.exec(OpRunner.ADD, sc, b.reshape('c', nc, 1), zc);
         return y;
+    }
+
+    /** The forward pass by the fused CPU kernels ({@link NativeKernels}); keeps the statistics when training. */
+    private INDArray activateNative(INDArray x, Dims d, boolean training, LayerWorkspaceMgr workspaceMgr) {
+        INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
+        long rows = d.n * d.g;
+        INDArray mean;
+        INDArray rstd;
+        if (training) {
+            if (nativeMean == null || nativeMean.length() != rows) {
+                try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                    nativeMean = Nd4j.createUninitialized(DataType.DOUBLE, rows);
+                    nativeRstd = Nd4j.createUninitialized(DataType.DOUBLE, rows);
+                }
+            }
+            mean = nativeMean;
+            rstd = nativeRstd;
+        } else {
+            mean = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
+            rstd = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
+        }
+        NativeKernels.forward(x, y, getParam(GroupNormParamInitializer.GAMMA), getParam(GroupNormParamInitializer.BETA),
+                d.n, d.c, d.s, d.g, layerConf().getEps(), mean, rstd);
+        if (training) {
+            statsInput = input;
+            statsCache = null;
+            nativeStatsValid = true;
+        }
+        return y;
+    }
+
+    /** Backprop by the fused CPU kernels, with the statistics of the forward pass on this input, else anew. */
+    private Pair<Gradient, INDArray> backpropNative(INDArray x, INDArray dy, Dims d, LayerWorkspaceMgr workspaceMgr) {
+        long rows = d.n * d.g;
+        INDArray mean = nativeMean;
+        INDArray rstd = nativeRstd;
+        boolean cached = nativeStatsValid && statsInput == input && mean != null && mean.length() == rows;
+        nativeStatsValid = false;
+        INDArray gammaParam = getParam(GroupNormParamInitializer.GAMMA);
+        if (!cached) {
+            mean = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
+            rstd = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
+            INDArray y = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
+            NativeKernels.forward(x, y, gammaParam, getParam(GroupNormParamInitializer.BETA), d.n, d.c, d.s, d.g,
+                    layerConf().getEps(), mean, rstd);
+        }
+        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
+        INDArray dGamma = gradientViews.get(GroupNormParamInitializer.GAMMA);
+        INDArray dBeta = gradientViews.get(GroupNormParamInitializer.BETA);
+        NativeKernels.backward(x, dy, dx, gammaParam, mean, rstd, dGamma, dBeta, d.n, d.c, d.s, d.g);
+        Gradient gradient = new DefaultGradient();
+        gradient.setGradientFor(GroupNormParamInitializer.GAMMA, dGamma);
+        gradient.setGradientFor(GroupNormParamInitializer.BETA, dBeta);
+        return new Pair<>(gradient, dx);
     }
 
     /**
@@ -134,6 +197,10 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray x = contiguous(input.castTo(dataType));
         INDArray dy = contiguous(epsilon.castTo(dataType));
         Dims d = dims(x);
+        if (NativeKernels.use(dataType)) {
+            return backpropNative(x, dy, d, workspaceMgr);
+        }
+        nativeStatsValid = false;
         OpRunner ops = ops();
         long nc = d.n * d.c;
         long ng = d.n * d.g;
@@ -238,5 +305,6 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         super.clear();
         statsInput = null;
         statsCache = null;
+        nativeStatsValid = false;
     }
 }

@@ -38,6 +38,13 @@ public class GroupNormalization extends FeedForwardLayer {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * System property: {@code false} makes GroupNorm layers run their ND4J operations instead of the fused CPU
+     * kernels (which they use by default on ND4J's CPU backend, where the kernels were built); read on every
+     * forward and backward pass.
+     */
+    public static final String NATIVE_KERNELS_PROPERTY = NativeKernels.PROPERTY;
+
     /** Number of groups G; must divide the channel count. */
     protected int groups = 32;
     /** Added to the variance before the square root, for numerical safety. */

@@ -1,0 +1,139 @@
+package io.gnsweep.layer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fused GroupNorm forward and backward kernels for ND4J's CPU backend (C, {@code src/main/c}, built by
+ * Maven with gcc into {@code io/gnsweep/layer/native/linux-x86_64/} of the jar, called through JNI on the
+ * arrays' own memory). They make the passes over memory that a fused implementation must make, where the
+ * layer's ND4J path makes ~26 (README, "Speed"), and compute in double, so float32 keeps full precision.
+ *
+ * <p>{@link GroupNormLayer} uses them when all hold: the library loaded (Linux x86-64, built when gcc was
+ * present), ND4J runs on the CPU (the CUDA backend keeps the ND4J path, whose ops run on the GPU), the
+ * data type is float or double, and {@value #PROPERTY} is not {@code false}. The property is read on every
+ * call, so a benchmark or test can compare the two paths in one JVM.
+ */
+final class NativeKernels {
+    /** System property: {@code false} makes the layer use its ND4J path even where the kernels load. */
+    static final String PROPERTY = "gnsweep.layer.nativeKernels";
+    static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_kernels.so";
+
+    private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
+    private static final String UNAVAILABLE = load();
+
+    private NativeKernels() {}
+
+    /** Null when the library loaded, else why it did not. */
+    static String unavailableReason() {
+        return UNAVAILABLE;
+    }
+
+    /** Whether the layer should run these kernels on arrays of this type now (see the class comment). */
+    static boolean use(DataType type) {
+        return UNAVAILABLE == null && (type == DataType.FLOAT || type == DataType.DOUBLE)
+                && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())
+                && Nd4j.getEnvironment().isCPU();
+    }
+
+    /**
+     * Normalises x ([N, C, S] in C order) into y and writes each group's mean and 1/sqrt(σ² + eps) into
+     * mean and rstd (double, [N·G] each). gamma and beta: [C] of x's type.
+     */
+    static void forward(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s, long g,
+            double eps, INDArray mean, INDArray rstd) {
+        check(x, n * c * s, x.dataType());
+        check(y, n * c * s, x.dataType());
+        check(gamma, c, x.dataType());
+        check(beta, c, x.dataType());
+        check(mean, n * g, DataType.DOUBLE);
+        check(rstd, n * g, DataType.DOUBLE);
+        forward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, g, eps, address(mean),
+                address(rstd));
+    }
+
+    /**
+     * dx from x, dy and the forward pass's mean and rstd; overwrites dgamma and dbeta ([C], x's type) with
+     * Σ dy·x̂ and Σ dy per channel.
+     */
+    static void backward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray rstd,
+            INDArray dgamma, INDArray dbeta, long n, long c, long s, long g) {
+        DataType t = x.dataType();
+        check(x, n * c * s, t);
+        check(dy, n * c * s, t);
+        check(dx, n * c * s, t);
+        check(gamma, c, t);
+        check(dgamma, c, t);
+        check(dbeta, c, t);
+        check(mean, n * g, DataType.DOUBLE);
+        check(rstd, n * g, DataType.DOUBLE);
+        if (backward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean), address(rstd),
+                address(dgamma), address(dbeta), n, c, s, g) != 0) {
+            throw new OutOfMemoryError("GroupNorm native backward: no memory for " + 2 * c + " doubles");
+        }
+    }
+
+    /** The kernels index raw memory: refuse anything but a dense C-ordered array of the expected size. */
+    private static void check(INDArray a, long length, DataType type) {
+        boolean dense = a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
+                || (a.rank() == 1 || a.isVector()) && a.elementWiseStride() == 1;
+        if (a.dataType() != type || a.length() != length || !dense || a.offset() != a.data().offset()
+                || a.data().length() < length) {
+            throw new IllegalArgumentException("GroupNorm native kernel: expected a dense C-ordered " + type + " array of "
+                    + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
+        }
+    }
+
+    private static int code(INDArray x) {
+        return x.dataType() == DataType.FLOAT ? 0 : 1;
+    }
+
+    /** The address of the array's first element (ND4J's CPU buffers of views already include the offset). */
+    private static long address(INDArray a) {
+        return a.data().addressPointer().address();
+    }
+
+    private static String load() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return reason("built for Linux x86-64 only, this is " + os + " " + arch);
+        }
+        try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                return reason(RESOURCE + " is not on the classpath (built without gcc?)");
+            }
+            Path file = Files.createTempFile("gnsweep_kernels", ".so");
+            try {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                System.load(file.toAbsolutePath().toString());
+            } finally {
+                Files.deleteIfExists(file); // the mapping stays valid once loaded
+            }
+            return null;
+        } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+            return reason("loading " + RESOURCE + " failed: " + e);
+        }
+    }
+
+    private static String reason(String why) {
+        LOG.info("GroupNorm native CPU kernels unavailable ({}); the layer uses ND4J ops", why);
+        return why;
+    }
+
+    private static native void forward0(int dtype, long x, long y, long gamma, long beta, long n, long c, long s,
+            long g, double eps, long mean, long rstd);
+
+    private static native int backward0(int dtype, long x, long dy, long dx, long gamma, long mean, long rstd,
+            long dgamma, long dbeta, long n, long c, long s, long g);
+}
