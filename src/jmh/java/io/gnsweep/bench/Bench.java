@@ -3,6 +3,7 @@ package io.gnsweep.bench;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
+import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NetworkFactory;
 import io.gnsweep.model.NetworkFactory.NetworkSpec;
@@ -233,6 +234,11 @@ public final class Bench {
             }
         }
         List<NormKind> norms = List.of(NormKind.GROUP, NormKind.BATCH, NormKind.NONE);
+        // "group-nd4j": the GroupNorm network again on the layer's ND4J path, beside its fused CPU kernels
+        List<String> variants = new ArrayList<>(norms.stream().map(NormKind::id).toList());
+        if (!quick) {
+            variants.add(GROUP_ND4J);
+        }
         // Longer runs of chosen configurations, for figures that move from run to run on a noisy machine, e.g.
         // BENCH_TRAIN_CONFIGS="vgg-cifar w0.25 bs4" BENCH_TRAIN_ROUNDS=15 BENCH_TRAIN_SECONDS=2 jobs/bench.sh --parts train
         List<String> only = new ArrayList<>();
@@ -265,11 +271,12 @@ public final class Bench {
             Nd4j.getRandom().setSeed(7);
             INDArray x = Nd4j.randn(DataType.FLOAT, cfg.batch(), ch, size, size);
             INDArray y = oneHot(cfg.batch(), 10);
-            Map<NormKind, MultiLayerNetwork> nets = new LinkedHashMap<>();
-            Map<NormKind, Integer> warm = new LinkedHashMap<>();
-            for (NormKind n : norms) {
-                MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(cfg.model(), n, 8, cfg.width(), ch, size,
-                        size, 10, 1e-3, 1));
+            Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
+            Map<String, Integer> warm = new LinkedHashMap<>();
+            for (String n : variants) {
+                MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(cfg.model(), normOf(n), 8, cfg.width(), ch,
+                        size, size, 10, 1e-3, 1));
+                usePath(n);
                 // warm-up (FACTS: the first ~100 iterations are slower): the full run takes 100 iterations and
                 // warmSeconds, whichever is longer, but stops at warmCapSeconds (at batch 128 the cap comes first,
                 // after ~10-20 iterations); the quick run 100 or warmSeconds, whichever is shorter. With the quick
@@ -286,11 +293,12 @@ public final class Bench {
                 nets.put(n, net);
                 warm.put(n, it);
             }
-            Map<NormKind, List<Double>> ips = new LinkedHashMap<>();
+            Map<String, List<Double>> ips = new LinkedHashMap<>();
             for (int r = 0; r < rounds; r++) {
                 gemm.add(sgemm.getAsDouble());
-                for (NormKind n : rotate(norms, r)) {
+                for (String n : rotate(variants, r)) {
                     MultiLayerNetwork net = nets.get(n);
+                    usePath(n);
                     int it = 0;
                     long t0 = System.nanoTime();
                     while (it < 2 || (System.nanoTime() - t0) / 1e9 < measureSeconds) {
@@ -301,30 +309,53 @@ public final class Bench {
                     ips.computeIfAbsent(n, k -> new ArrayList<>()).add(v);
                 }
             }
-            log.printf(Locale.ROOT, "train: %-22s group %6.1f  batch %6.1f  none %6.1f images/s (warm-up its %s)%n",
-                    name, median(ips.get(NormKind.GROUP)), median(ips.get(NormKind.BATCH)), median(ips.get(NormKind.NONE)),
+            String group = NormKind.GROUP.id();
+            String batch = NormKind.BATCH.id();
+            String none = NormKind.NONE.id();
+            log.printf(Locale.ROOT, "train: %-22s group %6.1f  batch %6.1f  none %6.1f%s images/s (warm-up its %s)%n",
+                    name, median(ips.get(group)), median(ips.get(batch)), median(ips.get(none)),
+                    ips.containsKey(GROUP_ND4J) ? String.format(Locale.ROOT, "  group-nd4j %6.1f", median(ips.get(GROUP_ND4J))) : "",
                     warm.values());
-            double ratio = medianRatio(ips.get(NormKind.GROUP), ips.get(NormKind.BATCH));
+            double ratio = medianRatio(ips.get(group), ips.get(batch));
             add("train", "group_over_batch", name, ratio, "x (images/s)", ">= 0.9", ">= 0.33",
                     status(ratio >= 0.9, ratio >= 0.33), String.format(Locale.ROOT, "group %.0f, batch %.0f images/s",
-                            median(ips.get(NormKind.GROUP)), median(ips.get(NormKind.BATCH))));
-            add("train", "none_over_batch", name, medianRatio(ips.get(NormKind.NONE), ips.get(NormKind.BATCH)),
+                            median(ips.get(group)), median(ips.get(batch))));
+            add("train", "none_over_batch", name, medianRatio(ips.get(none), ips.get(batch)),
                     "x (images/s)", "", null, "info", String.format(Locale.ROOT, "none %.0f images/s",
-                            median(ips.get(NormKind.NONE))));
+                            median(ips.get(none))));
+            if (ips.containsKey(GROUP_ND4J)) {
+                add("train", "group_over_group_nd4j_path", name, medianRatio(ips.get(group), ips.get(GROUP_ND4J)),
+                        "x (images/s)", "", null, "info", String.format(Locale.ROOT,
+                                "GroupNorm's fused CPU kernels vs its ND4J path: %.0f vs %.0f images/s",
+                                median(ips.get(group)), median(ips.get(GROUP_ND4J))));
+            }
             for (NormKind n : norms) {
-                double gflops = median(ips.get(n)) * flopsPerImage / 1e9;
+                double gflops = median(ips.get(n.id())) * flopsPerImage / 1e9;
                 add("train", "gflops_" + n.id(), name, gflops, "GFLOP/s", "", null, "info",
                         String.format(Locale.ROOT, "%.1f MFLOP/image (conv, x3); %.1f%% of sgemm", flopsPerImage / 1e6,
                                 100 * gflops / median(gemm)));
             }
             nets.values().forEach(MultiLayerNetwork::close);
         }
+        System.clearProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY);
         add("train", "sgemm_gflops", "2048^3 float, Nd4j.gemm", median(gemm), "GFLOP/s", "", null, "info",
                 threads + " native thread(s); median of " + gemm.size() + ", interleaved with the training rounds");
         if (!quick && only.isEmpty()) {
             profile(Model.SMALL_CNN, 1.0, 32, NormKind.GROUP);
             profile(Model.SMALL_CNN, 1.0, 32, NormKind.BATCH);
         }
+    }
+
+    /** The training variant that runs GroupNorm networks on the layer's ND4J path instead of its fused kernels. */
+    private static final String GROUP_ND4J = NormKind.GROUP.id() + LayerBench.ND4J_PATH;
+
+    private static NormKind normOf(String variant) {
+        return variant.equals(GROUP_ND4J) ? NormKind.GROUP : NormKind.parse(variant);
+    }
+
+    /** Points GroupNorm layers at their ND4J path for the {@link #GROUP_ND4J} variant, at the fused kernels otherwise. */
+    private static void usePath(String variant) {
+        System.setProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY, Boolean.toString(!variant.equals(GROUP_ND4J)));
     }
 
     /** Times each layer's activate(true) and backpropGradient separately, against whole fit() calls. */
