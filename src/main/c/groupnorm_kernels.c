@@ -11,12 +11,20 @@
  * Layout: C-ordered [N, C, S] (S = H·W, 1 for dense input), G groups of K = C/G channels; group row
  * r = n·G + g holds M = K·S contiguous values from r·M. gamma, beta, dgamma, dbeta are contiguous [C];
  * mean and rstd are double [N·G]. All pointers come from ND4J arrays the caller checked (type, C order,
- * default strides, lengths). One thread; no allocation except a [C] double scratch in the backward pass.
+ * default strides, lengths).
+ *
+ * Threads: the group rows are split across OpenMP threads (libgomp, the runtime ND4J's CPU backend loads,
+ * so ND4J's thread setting applies: one thread in a Spark task with spark.task.cpus = 1), only for tensors
+ * of at least PARALLEL_MIN values. Each row's sums are taken by one thread in a fixed order, and dγ, dβ are
+ * reduced over the samples serially afterwards, so results do not depend on the thread count.
  */
 #include <jni.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+/* Below this many values a parallel region costs more than it saves. */
+#define PARALLEL_MIN 65536
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define GN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -24,75 +32,94 @@
 #define GN_CLONES
 #endif
 
+/* One group row r of the forward pass: its mean and rstd, and its outputs. */
 #define GN_DEFINE(T, SUFFIX)                                                                              \
-    GN_CLONES static void forward_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t n,    \
-                                           int64_t c, int64_t s, int64_t g, double eps, double *mean,    \
-                                           double *rstd) {                                                \
-        const int64_t k = c / g, m = k * s;                                                               \
-        for (int64_t r = 0; r < n * g; r++) {                                                             \
-            const T *xr = x + r * m;                                                                      \
-            T *yr = y + r * m;                                                                            \
-            double sum = 0;                                                                               \
-            for (int64_t i = 0; i < m; i++) sum += (double)xr[i];                                         \
-            const double mu = sum / (double)m;                                                            \
-            double sq = 0;                                                                                \
-            for (int64_t i = 0; i < m; i++) {                                                             \
-                const double d = (double)xr[i] - mu;                                                      \
-                sq += d * d;                                                                              \
-            }                                                                                             \
-            const double rs = 1.0 / sqrt(sq / (double)m + eps);                                           \
-            mean[r] = mu;                                                                                 \
-            rstd[r] = rs;                                                                                 \
-            const int64_t c0 = (r % g) * k;                                                               \
-            for (int64_t j = 0; j < k; j++) {                                                             \
-                const double a = (double)gamma[c0 + j] * rs, b = (double)beta[c0 + j];                    \
-                const T *xc = xr + j * s;                                                                 \
-                T *yc = yr + j * s;                                                                       \
-                for (int64_t i = 0; i < s; i++) yc[i] = (T)(((double)xc[i] - mu) * a + b);                \
-            }                                                                                             \
+    GN_CLONES static void forward_row_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t r, \
+                                               int64_t k, int64_t s, int64_t g, double eps, double *mean, \
+                                               double *rstd) {                                            \
+        const int64_t m = k * s;                                                                          \
+        const T *xr = x + r * m;                                                                          \
+        T *yr = y + r * m;                                                                                \
+        double sum = 0;                                                                                   \
+        for (int64_t i = 0; i < m; i++) sum += (double)xr[i];                                             \
+        const double mu = sum / (double)m;                                                                \
+        double sq = 0;                                                                                    \
+        for (int64_t i = 0; i < m; i++) {                                                                 \
+            const double d = (double)xr[i] - mu;                                                          \
+            sq += d * d;                                                                                  \
+        }                                                                                                 \
+        const double rs = 1.0 / sqrt(sq / (double)m + eps);                                               \
+        mean[r] = mu;                                                                                     \
+        rstd[r] = rs;                                                                                     \
+        const int64_t c0 = (r % g) * k;                                                                   \
+        for (int64_t j = 0; j < k; j++) {                                                                 \
+            const double a = (double)gamma[c0 + j] * rs, b = (double)beta[c0 + j];                        \
+            const T *xc = xr + j * s;                                                                     \
+            T *yc = yr + j * s;                                                                           \
+            for (int64_t i = 0; i < s; i++) yc[i] = (T)(((double)xc[i] - mu) * a + b);                    \
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
-    /* dx = rstd·(γ_c·dy − A − x̂·B), A = E_group[γ_c·dy], B = E_group[γ_c·dy·x̂];                          \
-       dβ_c = Σ_n Σ_s dy, dγ_c = Σ_n Σ_s dy·x̂ (overwritten). sums: double [C] scratch, two halves. */    \
-    GN_CLONES static void backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,               \
-                                            const double *mean, const double *rstd, T *dgamma, T *dbeta, \
-                                            int64_t n, int64_t c, int64_t s, int64_t g, double *sums) {   \
-        const int64_t k = c / g, m = k * s;                                                               \
-        double *sg = sums, *sb = sums + c;                                                                \
-        for (int64_t j = 0; j < 2 * c; j++) sums[j] = 0;                                                  \
-        for (int64_t r = 0; r < n * g; r++) {                                                             \
-            const T *xr = x + r * m, *dyr = dy + r * m;                                                   \
-            T *dxr = dx + r * m;                                                                          \
-            const double mu = mean[r], rs = rstd[r];                                                      \
-            const int64_t c0 = (r % g) * k;                                                               \
-            double a = 0, b = 0;                                                                          \
-            for (int64_t j = 0; j < k; j++) {                                                             \
-                const T *xc = xr + j * s, *dyc = dyr + j * s;                                             \
-                double sdy = 0, sdyx = 0;                                                                 \
-                for (int64_t i = 0; i < s; i++) {                                                         \
-                    const double d = (double)dyc[i];                                                      \
-                    sdy += d;                                                                             \
-                    sdyx += d * ((double)xc[i] - mu);                                                     \
-                }                                                                                         \
-                sdyx *= rs;                                                                               \
-                sb[c0 + j] += sdy;                                                                        \
-                sg[c0 + j] += sdyx;                                                                       \
-                a += (double)gamma[c0 + j] * sdy;                                                         \
-                b += (double)gamma[c0 + j] * sdyx;                                                        \
+    static void forward_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t n, int64_t c,   \
+                                 int64_t s, int64_t g, double eps, double *mean, double *rstd) {          \
+        const int64_t k = c / g;                                                                          \
+        _Pragma("omp parallel for schedule(static) if (n * c * s >= PARALLEL_MIN)")                       \
+        for (int64_t r = 0; r < n * g; r++) forward_row_##SUFFIX(x, y, gamma, beta, r, k, s, g, eps, mean, rstd); \
+    }                                                                                                     \
+                                                                                                          \
+    /* One group row r of the backward pass: dx = rstd·(γ_c·dy − A − x̂·B) with A = E_group[γ_c·dy],       \
+       B = E_group[γ_c·dy·x̂]; Σ dy·x̂ and Σ dy per (sample, channel) into sdx and sd ([N·C]). */           \
+    GN_CLONES static void backward_row_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,           \
+                                                const double *mean, const double *rstd, int64_t r,        \
+                                                int64_t c, int64_t k, int64_t s, int64_t g, double *sdx,  \
+                                                double *sd) {                                             \
+        const int64_t m = k * s;                                                                          \
+        const T *xr = x + r * m, *dyr = dy + r * m;                                                       \
+        T *dxr = dx + r * m;                                                                              \
+        const double mu = mean[r], rs = rstd[r];                                                          \
+        const int64_t c0 = (r % g) * k, nc0 = (r / g) * c + c0;                                           \
+        double a = 0, b = 0;                                                                              \
+        for (int64_t j = 0; j < k; j++) {                                                                 \
+            const T *xc = xr + j * s, *dyc = dyr + j * s;                                                 \
+            double sdy = 0, sdyx = 0;                                                                     \
+            for (int64_t i = 0; i < s; i++) {                                                             \
+                const double d = (double)dyc[i];                                                          \
+                sdy += d;                                                                                 \
+                sdyx += d * ((double)xc[i] - mu);                                                         \
             }                                                                                             \
-            const double ra = rs * a / (double)m, rb = rs * rs * b / (double)m;                           \
-            for (int64_t j = 0; j < k; j++) {                                                             \
-                const double p = (double)gamma[c0 + j] * rs;                                              \
-                const T *xc = xr + j * s, *dyc = dyr + j * s;                                             \
-                T *dxc = dxr + j * s;                                                                     \
-                for (int64_t i = 0; i < s; i++)                                                           \
-                    dxc[i] = (T)(p * (double)dyc[i] - ((double)xc[i] - mu) * rb - ra);                    \
-            }                                                                                             \
+            sdyx *= rs;                                                                                   \
+            sd[nc0 + j] = sdy;                                                                            \
+            sdx[nc0 + j] = sdyx;                                                                          \
+            a += (double)gamma[c0 + j] * sdy;                                                             \
+            b += (double)gamma[c0 + j] * sdyx;                                                            \
         }                                                                                                 \
+        const double ra = rs * a / (double)m, rb = rs * rs * b / (double)m;                               \
+        for (int64_t j = 0; j < k; j++) {                                                                 \
+            const double p = (double)gamma[c0 + j] * rs;                                                  \
+            const T *xc = xr + j * s, *dyc = dyr + j * s;                                                 \
+            T *dxc = dxr + j * s;                                                                         \
+            for (int64_t i = 0; i < s; i++)                                                               \
+                dxc[i] = (T)(p * (double)dyc[i] - ((double)xc[i] - mu) * rb - ra);                        \
+        }                                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    /* dx, and dγ_c = Σ_n Σ_s dy·x̂, dβ_c = Σ_n Σ_s dy (overwritten); sums: double [2·N·C] scratch. */     \
+    static void backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const double *mean,     \
+                                  const double *rstd, T *dgamma, T *dbeta, int64_t n, int64_t c,          \
+                                  int64_t s, int64_t g, double *sums) {                                   \
+        const int64_t k = c / g;                                                                          \
+        double *sdx = sums, *sd = sums + n * c;                                                           \
+        _Pragma("omp parallel for schedule(static) if (n * c * s >= PARALLEL_MIN)")                       \
+        for (int64_t r = 0; r < n * g; r++)                                                               \
+            backward_row_##SUFFIX(x, dy, dx, gamma, mean, rstd, r, c, k, s, g, sdx, sd);                  \
         for (int64_t j = 0; j < c; j++) {                                                                 \
-            dgamma[j] = (T)sg[j];                                                                         \
-            dbeta[j] = (T)sb[j];                                                                          \
+            double gsum = 0, bsum = 0;                                                                    \
+            for (int64_t i = 0; i < n; i++) {                                                             \
+                gsum += sdx[i * c + j];                                                                   \
+                bsum += sd[i * c + j];                                                                    \
+            }                                                                                             \
+            dgamma[j] = (T)gsum;                                                                          \
+            dbeta[j] = (T)bsum;                                                                           \
         }                                                                                                 \
     }
 
@@ -115,13 +142,13 @@ JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_forward0(JNIEnv *env,
                     PTR(double, mean), PTR(double, rstd));
 }
 
-/* Returns 0, or -1 when the [2C] scratch could not be allocated (nothing written then). */
+/* Returns 0, or -1 when the [2·N·C] scratch could not be allocated (nothing written then). */
 JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_backward0(JNIEnv *env, jclass cls, jint dtype,
         jlong x, jlong dy, jlong dx, jlong gamma, jlong mean, jlong rstd, jlong dgamma, jlong dbeta, jlong n,
         jlong c, jlong s, jlong g) {
     (void)env;
     (void)cls;
-    double *sums = malloc(sizeof(double) * 2 * (size_t)c);
+    double *sums = malloc(sizeof(double) * 2 * (size_t)n * (size_t)c);
     if (sums == NULL) return -1;
     if (dtype == 0)
         backward_f32(PTR(float, x), PTR(float, dy), PTR(float, dx), PTR(float, gamma), PTR(double, mean),

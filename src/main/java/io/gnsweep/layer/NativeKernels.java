@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p>{@link GroupNormLayer} uses them when all hold: the library loaded (Linux x86-64, built when gcc was
  * present), ND4J runs on the CPU (the CUDA backend keeps the ND4J path, whose ops run on the GPU), the
  * data type is float or double, and {@value #PROPERTY} is not {@code false}. The property is read on every
- * call, so a benchmark or test can compare the two paths in one JVM.
+ * call, so a benchmark or test can compare the two paths in one JVM. The kernels split a tensor's groups
+ * across ND4J's OpenMP threads (one in a Spark task with {@code spark.task.cpus = 1}); their results do not
+ * depend on the thread count.
  */
 final class NativeKernels {
     /** System property: {@code false} makes the layer use its ND4J path even where the kernels load. */
@@ -79,7 +81,7 @@ final class NativeKernels {
         check(rstd, n * g, DataType.DOUBLE);
         if (backward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean), address(rstd),
                 address(dgamma), address(dbeta), n, c, s, g) != 0) {
-            throw new OutOfMemoryError("GroupNorm native backward: no memory for " + 2 * c + " doubles");
+            throw new OutOfMemoryError("GroupNorm native backward: no memory for " + 2 * n * c + " doubles");
         }
     }
 
@@ -109,6 +111,9 @@ final class NativeKernels {
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             return reason("built for Linux x86-64 only, this is " + os + " " + arch);
         }
+        // ND4J first: the kernels link libgomp, and must share the OpenMP runtime (and thread setting) that
+        // ND4J's CPU backend loads from its own jar
+        Nd4j.getEnvironment();
         try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 return reason(RESOURCE + " is not on the classpath (built without gcc?)");

@@ -91,6 +91,29 @@ class NativeKernelsTest {
         nd4j.assertClose(fused, 2e-5, "offset view");
     }
 
+    /**
+     * The kernels split large tensors across ND4J's OpenMP threads; every sum is still taken by one thread in
+     * a fixed order, so one and two threads give bit-identical results (what makes trials reproducible).
+     */
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        assumeTrue(NativeKernels.unavailableReason() == null, "native kernels not built here");
+        Random r = new Random(8);
+        long[] shape = {8, 64, 16, 16}; // 131,072 values: above the kernels' parallel threshold
+        INDArray x = Nd4j.create(GroupNormalizationTest.randoms(r, 8 * 64 * 256, -2, 5), shape, 'c').castTo(DataType.FLOAT);
+        INDArray dy = Nd4j.create(GroupNormalizationTest.randoms(r, 8 * 64 * 256, -1, 1), shape, 'c').castTo(DataType.FLOAT);
+        int before = Nd4j.getEnvironment().maxMasterThreads();
+        try {
+            NativeSetup.bindThreads(1);
+            Result one = run(true, 64, 16, 16, 8, DataType.FLOAT, x, dy, true);
+            NativeSetup.bindThreads(2);
+            Result two = run(true, 64, 16, 16, 8, DataType.FLOAT, x, dy, true);
+            one.assertClose(two, 0, "1 vs 2 threads");
+        } finally {
+            NativeSetup.bindThreads(Math.max(1, before));
+        }
+    }
+
     /** Arrays the kernels would index wrongly are refused before any native call. */
     @Test
     void nonDenseArraysAreRefused() {
