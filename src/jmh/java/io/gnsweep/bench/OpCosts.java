@@ -14,7 +14,9 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.reduce.floating.SquaredNorm;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.summarystats.Variance;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -22,8 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * What single ND4J calls cost on this machine, one native thread: the measurements behind the GroupNorm
  * layer's choice of operations (README, "Speed"). Per call, best of 9 batches timed round-robin across the
  * cases, on a float [rows, cols] array (default 2048 x 1024 = 8 MB, i.e. [32,64,32,32] viewed as [N·C, H·W]):
- * a per-row scale by a [rows, 1] operand six ways (in place, out of place and through a reused op context
- * among them), a row sum five ways, {@code repeat} on a small vector, and a new array from fresh memory vs in
+ * a per-row scale by a [rows, 1] operand seven ways (in place, out of place, through a reused op context and
+ * libnd4j's batchnorm op with and without oneDNN among them), a row sum five ways, one-pass row statistics
+ * and row dot products (what a fused GroupNorm would need, and ND4J does slowly), {@code repeat} on a small vector, and a new array from fresh memory vs in
  * a reused workspace. Run it on a small array too (e.g. {@code 64 32}), where the per-call overhead is what
  * counts.
  *
@@ -73,10 +76,34 @@ public final class OpCosts {
                 .addInputs(x.reshape('c', 1, rows, cols, 1), zeros, ones, col, zeros)
                 .addOutputs(out.reshape('c', 1, rows, cols, 1)).addIntegerArguments(1, 1, 1)
                 .addFloatingPointArguments(1e-30).build()));
+        OpContext bnPlain = Nd4j.getExecutioner().buildContext();
+        bnPlain.allowHelpers(false);
+        bnPlain.setIArguments(1, 1, 1);
+        bnPlain.setTArguments(1e-30);
+        DynamicCustomOp batchnorm = DynamicCustomOp.builder("batchnorm").build();
+        time("per-row scale: libnd4j batchnorm op, oneDNN off", () -> {
+            bnPlain.setInputArrays(x.reshape('c', 1, rows, cols, 1), zeros, ones, col, zeros);
+            bnPlain.setOutputArrays(out.reshape('c', 1, rows, cols, 1));
+            Nd4j.exec(batchnorm, bnPlain);
+            bnPlain.purge();
+        });
         time("per-row scale: legacy BroadcastMulOp", () -> Nd4j.getExecutioner().exec(new BroadcastMulOp(x, col, out, 0)));
         time("element-wise add, in place", () -> out.addi(x));
         time("row sums: sum(1)", () -> x.sum(1));
         time("row sums: Dot(x, x, 1) (sum of squares)", () -> Nd4j.getExecutioner().exec(new Dot(x, x, 1)));
+        time("row variances: Variance(x, 1) (one pass)", () -> Nd4j.getExecutioner().exec(new Variance(x, false, 1)));
+        time("row sums of squares: SquaredNorm(x, 1)", () -> Nd4j.getExecutioner().exec(new SquaredNorm(x, false, 1)));
+        INDArray rowDots = Nd4j.create(DataType.FLOAT, rows, 1, 1);
+        OpContext bctx = Nd4j.getExecutioner().buildContext();
+        bctx.setIArguments(0, 0, 0);
+        bctx.setTArguments(1.0, 0.0);
+        Mmul batched = new Mmul();
+        time("row dots: batched matmul [r,1,c] x [r,c,1]", () -> {
+            bctx.setInputArrays(x.reshape('c', rows, 1, cols), out.reshape('c', rows, cols, 1));
+            bctx.setOutputArrays(rowDots);
+            Nd4j.exec(batched, bctx);
+            bctx.purge();
+        });
         time("row sums: Nd4j.gemm(x, ones) (gemv)", () -> Nd4j.gemm(x, onesCol, sums, false, false, 1.0, 0.0));
         Mmul mmul = new Mmul();
         for (boolean helpers : new boolean[] {true, false}) {

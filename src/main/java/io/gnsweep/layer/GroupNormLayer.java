@@ -16,16 +16,18 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The computation of a {@link GroupNormalization} layer: a hand-written forward and backward pass made of
- * whole-array ND4J operations (no SameDiff, whose layers return doubled gradients in 1.0.0-M2.1).
+ * The computation of a {@link GroupNormalization} layer: a hand-written forward and backward pass (no
+ * SameDiff, whose layers return doubled gradients in 1.0.0-M2.1), run by the fused CPU kernels of
+ * {@link NativeKernels} where they apply (ND4J's CPU backend, float or double), else by the whole-array ND4J
+ * operations below (the ND4J path: the CUDA backend's, and the fallback).
  *
  * <p>Notation: N samples, C channels, S = H·W positions (1 for dense input), G groups, K = C/G channels per
  * group, M = K·S values per group. The input is viewed as [N·G, M] for the statistics and as [N·C, S] for
  * the per-channel part; both views of a C-ordered [N, C, H, W] array are free reshapes.
  *
- * <p>Speed (see the README's speed section and {@code io.gnsweep.bench.OpCosts}): every pass over the whole
- * tensor is one libnd4j custom op with a broadcast operand, or one matmul against a vector of ones for row
- * sums, run through reused op contexts ({@link OpRunner}). On this stack the alternatives are much slower: a
+ * <p>Speed of the ND4J path (see the README's speed section and {@code io.gnsweep.bench.OpCosts}): every
+ * pass over the whole tensor is one libnd4j custom op with a broadcast operand, or one matmul against a
+ * vector of ones for row sums, run through reused op contexts ({@link OpRunner}). On this stack the alternatives are much slower: a
  * row sum with {@code sum(1)} or {@code Dot} ~5x the matmul, libnd4j's batchnorm op as a per-row affine 4-10x
  * and ND4J's legacy row-broadcast ops 50-100x the custom broadcast op, and {@code repeat} 0.3 ms on 2,048
  * values (where one op costs ~5-10 µs). Per-group and per-channel coefficients are combined by

@@ -99,6 +99,12 @@ final class ResultStore implements Serializable {
         return fs().exists(trialFile(trialId));
     }
 
+    /** The trial's row, or null if its file holds none. */
+    TrialRow readTrialRow(String trialId) throws IOException {
+        java.util.List<TrialRow> rows = readTrialRows(trialFile(trialId), fs().getConf());
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
     /** When the trial's row was written (file modification time, ms since the epoch). */
     long modifiedAt(String trialId) throws IOException {
         return fs().getFileStatus(trialFile(trialId)).getModificationTime();

@@ -68,6 +68,11 @@ final class TrialTask implements Serializable {
         String id = spec.trialId();
         if (writtenByThisRun(id)) {
             LOG.info("trial {}: result already written by this run (attempt {} skipped)", id, attempt);
+            // The attempt that wrote it died before Spark took its accumulator updates (a lost executor, a crash
+            // after the write): Spark applies the updates of one successful attempt per task, so this one counts
+            // the trial, or the progress line ends short ("7/8 trials done" with all 8 written).
+            ResultStore.TrialRow row = store.readTrialRow(id);
+            count(row == null ? null : row.status());
             return;
         }
         String gpu = gpuAddress(task);
@@ -98,10 +103,15 @@ final class TrialTask implements Serializable {
                 Provenance.here(sparkVersion, gitCommit)));
         LOG.info("trial {}: {}{}", id, result.status(), result.error() == null ? "" : " (" + result.error() + ")");
         crashIfAsked("spark.gnsweep.test.crashAfterWrite", id, attempt);
+        count(result.status().name());
+    }
+
+    /** Adds a finished trial to the driver's progress counters. */
+    private void count(String status) {
         done.add(1);
-        if (result.status() == TrialStatus.FAILED) {
+        if (TrialStatus.FAILED.name().equals(status)) {
             failed.add(1);
-        } else if (result.status() == TrialStatus.DIVERGED) {
+        } else if (TrialStatus.DIVERGED.name().equals(status)) {
             diverged.add(1);
         }
     }
