@@ -64,7 +64,8 @@
                                  int64_t s, int64_t g, double eps, double *mean, double *rstd) {          \
         const int64_t k = c / g;                                                                          \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= PARALLEL_MIN)")                       \
-        for (int64_t r = 0; r < n * g; r++) forward_row_##SUFFIX(x, y, gamma, beta, r, k, s, g, eps, mean, rstd); \
+        for (int64_t r = 0; r < n * g; r++)                                                               \
+            forward_row_##SUFFIX(x, y, gamma, beta, r, k, s, g, eps, mean, rstd);                         \
     }                                                                                                     \
                                                                                                           \
     /* One group row r of the backward pass: dx = rstd·(γ_c·dy − A − x̂·B) with A = E_group[γ_c·dy],       \

@@ -27,13 +27,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Speed of the ND4J path (see the README's speed section and {@code io.gnsweep.bench.OpCosts}): every
  * pass over the whole tensor is one libnd4j custom op with a broadcast operand, or one matmul against a
- * vector of ones for row sums, run through reused op contexts ({@link OpRunner}). On this stack the alternatives are much slower: a
- * row sum with {@code sum(1)} or {@code Dot} ~5x the matmul, libnd4j's batchnorm op as a per-row affine 4-10x
- * and ND4J's legacy row-broadcast ops 50-100x the custom broadcast op, and {@code repeat} 0.3 ms on 2,048
- * values (where one op costs ~5-10 µs). Per-group and per-channel coefficients are combined by
- * broadcasting [N, G, 1] with [1, G, K] arrays, never by repeating. The forward pass makes 4 whole-tensor
- * ops and 2 row sums, the backward pass after it 6 and 2; no whole-tensor broadcast op writes over its own
- * input (see {@link #activate}).
+ * vector of ones for row sums, run through reused op contexts ({@link OpRunner}). On this stack the
+ * alternatives are much slower: a row sum with {@code sum(1)} or {@code Dot} ~5x the matmul, libnd4j's
+ * batchnorm op as a per-row affine 4-10x and ND4J's legacy row-broadcast ops 50-100x the custom broadcast
+ * op, and {@code repeat} 0.3 ms on 2,048 values (where one op costs ~5-10 µs). Per-group and per-channel
+ * coefficients are combined by broadcasting [N, G, 1] with [1, G, K] arrays, never by repeating. The forward
+ * pass makes 4 whole-tensor ops and 2 row sums, the backward pass after it 6 and 2; no whole-tensor
+ * broadcast op writes over its own input (see {@link #activate}).
  */
 public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     /** Statistics of the last training forward pass (outside workspaces) and the input they belong to. */

@@ -91,8 +91,8 @@ final class NativeKernels {
                 || (a.rank() == 1 || a.isVector()) && a.elementWiseStride() == 1;
         if (a.dataType() != type || a.length() != length || !dense || a.offset() != a.data().offset()
                 || a.data().length() < length) {
-            throw new IllegalArgumentException("GroupNorm native kernel: expected a dense C-ordered " + type + " array of "
-                    + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
+            throw new IllegalArgumentException("GroupNorm native kernel: expected a dense C-ordered " + type
+                    + " array of " + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
         }
     }
 
