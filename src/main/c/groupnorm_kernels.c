@@ -20,6 +20,7 @@
  */
 #include <jni.h>
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -39,7 +40,7 @@
                                                double *rstd) {                                            \
         const int64_t m = k * s;                                                                          \
         const T *xr = x + r * m;                                                                          \
-        T *yr = y + r * m;                                                                                \
+        T *yr = y == NULL ? NULL : y + r * m;                                                             \
         double sum = 0;                                                                                   \
         for (int64_t i = 0; i < m; i++) sum += (double)xr[i];                                             \
         const double mu = sum / (double)m;                                                                \
@@ -51,6 +52,7 @@
         const double rs = 1.0 / sqrt(sq / (double)m + eps);                                               \
         mean[r] = mu;                                                                                     \
         rstd[r] = rs;                                                                                     \
+        if (y == NULL) return; /* statistics only */                                                      \
         const int64_t c0 = (r % g) * k;                                                                   \
         for (int64_t j = 0; j < k; j++) {                                                                 \
             const double a = (double)gamma[c0 + j] * rs, b = (double)beta[c0 + j];                        \
@@ -129,7 +131,14 @@ GN_DEFINE(double, f64)
 
 #define PTR(T, a) ((T *)(intptr_t)(a))
 
-/* dtype: 0 float32, 1 float64 (io.gnsweep.layer.NativeKernels). */
+/* The OpenMP threads a parallel region started from the calling thread would get (for tests). */
+JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_maxThreads0(JNIEnv *env, jclass cls) {
+    (void)env;
+    (void)cls;
+    return omp_get_max_threads();
+}
+
+/* dtype: 0 float32, 1 float64 (io.gnsweep.layer.NativeKernels); y == 0: statistics only. */
 JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_forward0(JNIEnv *env, jclass cls, jint dtype, jlong x,
         jlong y, jlong gamma, jlong beta, jlong n, jlong c, jlong s, jlong g, jdouble eps, jlong mean,
         jlong rstd) {

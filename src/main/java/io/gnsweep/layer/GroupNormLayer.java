@@ -143,9 +143,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         if (!cached) {
             mean = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
             rstd = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
-            INDArray y = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
-            NativeKernels.forward(x, y, gammaParam, getParam(GroupNormParamInitializer.BETA), d.n, d.c, d.s, d.g,
-                    layerConf().getEps(), mean, rstd);
+            NativeKernels.stats(x, d.n, d.c, d.s, d.g, layerConf().getEps(), mean, rstd);
         }
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         INDArray dGamma = gradientViews.get(GroupNormParamInitializer.GAMMA);

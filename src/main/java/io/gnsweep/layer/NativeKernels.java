@@ -2,6 +2,7 @@ package io.gnsweep.layer;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -60,8 +61,29 @@ final class NativeKernels {
         check(beta, c, x.dataType());
         check(mean, n * g, DataType.DOUBLE);
         check(rstd, n * g, DataType.DOUBLE);
-        forward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, g, eps, address(mean),
-                address(rstd));
+        try {
+            forward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, g, eps, address(mean),
+                    address(rstd));
+        } finally {
+            keepAlive(x, y, gamma, beta, mean, rstd);
+        }
+    }
+
+    /** Each group's mean and 1/sqrt(σ² + eps) of x into mean and rstd (double, [N·G] each), no output. */
+    static void stats(INDArray x, long n, long c, long s, long g, double eps, INDArray mean, INDArray rstd) {
+        check(x, n * c * s, x.dataType());
+        check(mean, n * g, DataType.DOUBLE);
+        check(rstd, n * g, DataType.DOUBLE);
+        try {
+            forward0(code(x), address(x), 0, 0, 0, n, c, s, g, eps, address(mean), address(rstd));
+        } finally {
+            keepAlive(x, mean, rstd);
+        }
+    }
+
+    /** The OpenMP threads the kernels would use if called from this thread now. */
+    static int maxThreads() {
+        return maxThreads0();
     }
 
     /**
@@ -79,10 +101,28 @@ final class NativeKernels {
         check(dbeta, c, t);
         check(mean, n * g, DataType.DOUBLE);
         check(rstd, n * g, DataType.DOUBLE);
-        if (backward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean), address(rstd),
-                address(dgamma), address(dbeta), n, c, s, g) != 0) {
+        int status;
+        try {
+            status = backward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean),
+                    address(rstd), address(dgamma), address(dbeta), n, c, s, g);
+        } finally {
+            keepAlive(x, dy, dx, gamma, mean, rstd, dgamma, dbeta);
+        }
+        if (status != 0) {
             throw new OutOfMemoryError("GroupNorm native backward: no memory for " + 2 * n * c + " doubles");
         }
+    }
+
+    /**
+     * Keeps the arrays, and with them their native memory, reachable until the kernel has returned: only raw
+     * addresses reach C, and ND4J frees memory outside workspaces once its array object is unreachable, which
+     * a compiled caller may let happen mid-call.
+     */
+    private static void keepAlive(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            Reference.reachabilityFence(a);
+        }
+        Reference.reachabilityFence(arrays);
     }
 
     /** The kernels index raw memory: refuse anything but a dense C-ordered array of the expected size. */
@@ -127,7 +167,10 @@ final class NativeKernels {
             }
             return null;
         } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
-            return reason("loading " + RESOURCE + " failed: " + e);
+            // built and shipped, yet not loadable here (a noexec temp folder, a missing libgomp): worth a warning
+            String why = "loading " + RESOURCE + " failed: " + e;
+            LOG.warn("GroupNorm native CPU kernels unavailable ({}); the layer uses its slower ND4J ops", why);
+            return why;
         }
     }
 
@@ -141,4 +184,6 @@ final class NativeKernels {
 
     private static native int backward0(int dtype, long x, long dy, long dx, long gamma, long mean, long rstd,
             long dgamma, long dbeta, long n, long c, long s, long g);
+
+    private static native int maxThreads0();
 }

@@ -71,8 +71,14 @@ final class TrialTask implements Serializable {
             // The attempt that wrote it died before Spark took its accumulator updates (a lost executor, a crash
             // after the write): Spark applies the updates of one successful attempt per task, so this one counts
             // the trial, or the progress line ends short ("7/8 trials done" with all 8 written).
-            ResultStore.TrialRow row = store.readTrialRow(id);
-            count(row == null ? null : row.status());
+            String status = null;
+            try {
+                ResultStore.TrialRow row = store.readTrialRow(id);
+                status = row == null ? null : row.status();
+            } catch (IOException e) { // being replaced by another attempt, or damaged: still one finished trial
+                LOG.warn("trial {}: could not read its written row for the progress counters ({})", id, e.toString());
+            }
+            count(status);
             return;
         }
         String gpu = gpuAddress(task);

@@ -1,5 +1,6 @@
 package io.gnsweep.layer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,6 +52,7 @@ class NativeKernelsTest {
     @ParameterizedTest(name = "{5}: N={0} C={1} HxW={2}x{3} G={4}")
     @CsvSource({
         "4, 64, 8, 8, 1, FLOAT",
+        "8, 64, 16, 16, 8, FLOAT",  // 131,072 values: split across threads (above the kernels' threshold)
         "4, 64, 8, 8, 8, FLOAT",
         "4, 64, 8, 8, 64, FLOAT",
         "3, 12, 5, 7, 3, FLOAT",
@@ -105,8 +107,10 @@ class NativeKernelsTest {
         int before = Nd4j.getEnvironment().maxMasterThreads();
         try {
             NativeSetup.bindThreads(1);
+            assertEquals(1, NativeKernels.maxThreads());
             Result one = run(true, 64, 16, 16, 8, DataType.FLOAT, x, dy, true);
             NativeSetup.bindThreads(2);
+            assertEquals(2, NativeKernels.maxThreads(), "ND4J's thread setting must reach the kernels' OpenMP");
             Result two = run(true, 64, 16, 16, 8, DataType.FLOAT, x, dy, true);
             one.assertClose(two, 0, "1 vs 2 threads");
         } finally {
