@@ -1,18 +1,7 @@
 package io.gnsweep.layer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Every test of {@link GroupNormGradientCheckTest} again on the layer's ND4J path (the CUDA backend's, and the CPU fallback). */
-class GroupNormGradientCheckNd4jPathTest extends GroupNormGradientCheckTest {
-
-    @BeforeAll
-    static void nd4jPath() {
-        System.setProperty(NativeKernels.PROPERTY, "false");
-    }
-
-    @AfterAll
-    static void defaultPath() {
-        System.clearProperty(NativeKernels.PROPERTY);
-    }
-}
+@ExtendWith(Nd4jPath.class)
+class GroupNormGradientCheckNd4jPathTest extends GroupNormGradientCheckTest {}
