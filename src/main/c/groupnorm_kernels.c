@@ -129,6 +129,21 @@
 GN_DEFINE(float, f32)
 GN_DEFINE(double, f64)
 
+/* ReLU over [lo, hi): y = x < 0 ? 0 : x (NaN stays NaN, as in libnd4j), dx = x > 0 ? dy : 0. */
+#define RELU_DEFINE(T, SUFFIX)                                                                            \
+    GN_CLONES static void relu_fwd_##SUFFIX(const T *x, T *y, int64_t lo, int64_t hi) {                   \
+        for (int64_t i = lo; i < hi; i++) y[i] = x[i] < 0 ? (T)0 : x[i];                                  \
+    }                                                                                                     \
+    GN_CLONES static void relu_bwd_##SUFFIX(const T *x, const T *dy, T *dx, int64_t lo, int64_t hi) {     \
+        for (int64_t i = lo; i < hi; i++) dx[i] = x[i] > 0 ? dy[i] : (T)0;                                \
+    }
+
+RELU_DEFINE(float, f32)
+RELU_DEFINE(double, f64)
+
+/* Blocks of RELU_BLOCK values, split across OpenMP threads for tensors of at least PARALLEL_MIN values. */
+#define RELU_BLOCK 16384
+
 #define PTR(T, a) ((T *)(intptr_t)(a))
 
 /* The OpenMP threads a parallel region started from the calling thread would get (for tests). */
@@ -168,4 +183,23 @@ JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_backward0(JNIEnv *env
                      PTR(double, rstd), PTR(double, dgamma), PTR(double, dbeta), n, c, s, g, sums);
     free(sums);
     return 0;
+}
+
+/* dy == 0: forward, y = relu(x) into out; else backward, dx = dy where x > 0, else 0, into out. */
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_relu0(JNIEnv *env, jclass cls, jint dtype, jlong x,
+        jlong dy, jlong out, jlong n) {
+    (void)env;
+    (void)cls;
+    const int64_t blocks = (n + RELU_BLOCK - 1) / RELU_BLOCK;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t lo = b * RELU_BLOCK, hi = lo + RELU_BLOCK < n ? lo + RELU_BLOCK : n;
+        if (dtype == 0) {
+            if (dy == 0) relu_fwd_f32(PTR(float, x), PTR(float, out), lo, hi);
+            else relu_bwd_f32(PTR(float, x), PTR(float, dy), PTR(float, out), lo, hi);
+        } else {
+            if (dy == 0) relu_fwd_f64(PTR(double, x), PTR(double, out), lo, hi);
+            else relu_bwd_f64(PTR(double, x), PTR(double, dy), PTR(double, out), lo, hi);
+        }
+    }
 }

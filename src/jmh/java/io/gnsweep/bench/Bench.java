@@ -443,7 +443,7 @@ public final class Bench {
         if (c.contains("GroupNorm") || c.contains("BatchNormalization")) {
             return "norm";
         }
-        if (c.contains("Activation")) {
+        if (c.contains("Activation") || c.equals("ReluLayer")) {
             return "relu";
         }
         if (c.contains("Subsampling")) {

@@ -81,6 +81,29 @@ final class NativeKernels {
         }
     }
 
+    /** y = max(x, 0) elementwise (NaN stays NaN); x and y dense, same type and length. */
+    static void relu(INDArray x, INDArray y) {
+        check(x, x.length(), x.dataType());
+        check(y, x.length(), x.dataType());
+        try {
+            relu0(code(x), address(x), 0, address(y), x.length());
+        } finally {
+            keepAlive(x, y);
+        }
+    }
+
+    /** dx = dy where x > 0, else 0 (ReLU's backward pass); all dense, same type and length. */
+    static void reluBackward(INDArray x, INDArray dy, INDArray dx) {
+        check(x, x.length(), x.dataType());
+        check(dy, x.length(), x.dataType());
+        check(dx, x.length(), x.dataType());
+        try {
+            relu0(code(x), address(x), address(dy), address(dx), x.length());
+        } finally {
+            keepAlive(x, dy, dx);
+        }
+    }
+
     /** The OpenMP threads the kernels would use if called from this thread now. */
     static int maxThreads() {
         return maxThreads0();
@@ -186,4 +209,6 @@ final class NativeKernels {
             long dgamma, long dbeta, long n, long c, long s, long g);
 
     private static native int maxThreads0();
+
+    private static native void relu0(int dtype, long x, long dy, long out, long n);
 }

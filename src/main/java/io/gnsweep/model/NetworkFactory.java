@@ -1,10 +1,10 @@
 package io.gnsweep.model;
 
 import io.gnsweep.layer.GroupNormalization;
+import io.gnsweep.layer.Relu;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -46,12 +46,13 @@ public final class NetworkFactory {
                 String name = "b" + (b + 1) + "c" + (c + 1);
                 boolean normalised = s.norm() != NormKind.NONE;
                 list.layer(index++, new ConvolutionLayer.Builder(3, 3).name(name).nOut(channels)
-                        .hasBias(!normalised)
-                        .activation(normalised ? Activation.IDENTITY : Activation.RELU).build());
+                        .hasBias(!normalised).activation(Activation.IDENTITY).build());
                 if (normalised) {
                     list.layer(index++, normLayer(s.norm(), s.groups(), channels, name + "-" + s.norm().id()));
-                    list.layer(index++, new ActivationLayer.Builder().name(name + "-relu").activation(Activation.RELU).build());
                 }
+                // gnsweep's ReLU layer (DL4J's values, its own fused CPU kernels) after every convolution, for every
+                // norm kind alike, so that speed comparisons between norms compare the norms
+                list.layer(index++, new Relu.Builder().name(name + "-relu").build());
             }
             list.layer(index++, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
                     .kernelSize(2, 2).stride(2, 2).name("pool" + (b + 1)).build());

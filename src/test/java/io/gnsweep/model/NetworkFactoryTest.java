@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,8 +40,13 @@ class NetworkFactoryTest {
                 .conf().getLayer()).getGroups());
         assertInstanceOf(BatchNormalization.class, build(Model.SMALL_CNN, NormKind.BATCH, 0, 1.0, 28, 1).getLayer(1)
                 .conf().getLayer());
+        assertInstanceOf(io.gnsweep.layer.Relu.class, group.getLayer(2).conf().getLayer());
         MultiLayerNetwork none = build(Model.SMALL_CNN, NormKind.NONE, 0, 1.0, 28, 1);
-        assertInstanceOf(ConvolutionLayer.class, none.getLayer(1).conf().getLayer());
+        // without a norm: convolution, then the same ReLU layer the normalised networks have
+        assertInstanceOf(io.gnsweep.layer.Relu.class, none.getLayer(1).conf().getLayer());
+        assertInstanceOf(ConvolutionLayer.class, none.getLayer(2).conf().getLayer());
+        assertEquals(Activation.IDENTITY.getActivationFunction(),
+                ((ConvolutionLayer) none.getLayer(0).conf().getLayer()).getActivationFn());
         // conv without bias + norm (γ, β: 2C) vs conv with bias (C): C more per normalised layer
         int channels = Model.SMALL_CNN.normalisedChannels(1.0).stream().mapToInt(Integer::intValue).sum();
         assertEquals(none.numParams() + channels, group.numParams());

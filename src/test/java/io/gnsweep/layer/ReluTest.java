@@ -1,0 +1,114 @@
+package io.gnsweep.layer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.gnsweep.runtime.NativeSetup;
+import java.util.Random;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * gnsweep's {@link Relu} layer against DL4J's {@code ActivationLayer} with ReLU, on both of its paths: the
+ * same outputs and input gradients, bit for bit, on data with exact zeros, negative zeros and values of
+ * both signs; the same configuration after a JSON round trip.
+ */
+class ReluTest {
+
+    @BeforeAll
+    static void setUp() {
+        NativeSetup.init();
+    }
+
+    @AfterEach
+    void defaultPath() {
+        System.clearProperty(NativeKernels.PROPERTY);
+    }
+
+    private static MultiLayerNetwork net(org.deeplearning4j.nn.conf.layers.Layer layer, DataType type, long[] shape) {
+        InputType in = shape.length == 4 ? InputType.convolutional(shape[2], shape[3], shape[1])
+                : InputType.feedForward(shape[1]);
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(type).list()
+                .layer(layer).setInputType(in).build());
+        net.init();
+        return net;
+    }
+
+    @ParameterizedTest(name = "{0} {1}, fused kernels {2}")
+    @CsvSource({
+        "FLOAT, 4x8x5x5, true",
+        "FLOAT, 16x64x16x16, true",  // 262,144 values: split across threads
+        "DOUBLE, 4x8x5x5, true",
+        "FLOAT, 6x10, true",
+        "FLOAT, 4x8x5x5, false",
+        "DOUBLE, 6x10, false",
+    })
+    void matchesDl4jsReluBitForBit(DataType type, String dims, boolean fused) {
+        if (fused) {
+            assumeTrue(NativeKernels.unavailableReason() == null, "native kernels not built here");
+        }
+        System.setProperty(NativeKernels.PROPERTY, Boolean.toString(fused));
+        String[] p = dims.split("x");
+        long[] shape = new long[p.length];
+        for (int i = 0; i < p.length; i++) {
+            shape[i] = Long.parseLong(p[i]);
+        }
+        int n = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        Random r = new Random(n);
+        double[] xs = new double[n];
+        double[] dys = new double[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = i % 7 == 0 ? 0.0 : i % 11 == 0 ? -0.0 : r.nextGaussian();
+            dys[i] = r.nextGaussian();
+        }
+        INDArray x = Nd4j.create(xs, shape, 'c').castTo(type);
+        INDArray dy = Nd4j.create(dys, shape, 'c').castTo(type);
+        Layer ours = net(new Relu.Builder().build(), type, shape).getLayer(0);
+        Layer dl4j = net(new ActivationLayer.Builder().activation(Activation.RELU).build(), type, shape).getLayer(0);
+        assertInstanceOf(ReluLayer.class, ours);
+        assertEquals(fused, NativeKernels.use(type));
+        INDArray[] a = run(ours, x, dy);
+        INDArray[] b = run(dl4j, x, dy);
+        for (int k = 0; k < 2; k++) {
+            assertArrayEquals(b[k].shape(), a[k].shape());
+            assertArrayEquals(b[k].castTo(DataType.DOUBLE).dup('c').data().asDouble(),
+                    a[k].castTo(DataType.DOUBLE).dup('c').data().asDouble(), 0.0, k == 0 ? "output" : "dx");
+        }
+        assertTrue(a[0].minNumber().doubleValue() >= 0);
+    }
+
+    private static INDArray[] run(Layer layer, INDArray x, INDArray dy) {
+        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces()).dup();
+        INDArray dx = layer.backpropGradient(dy, LayerWorkspaceMgr.noWorkspaces()).getSecond().dup();
+        return new INDArray[] {y, dx};
+    }
+
+    @Test
+    void configurationSurvivesJsonRoundTrip() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().list()
+                .layer(new Relu.Builder().name("r").build()).setInputType(InputType.feedForward(3)).build();
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(conf.toJson());
+        assertEquals(conf, back);
+        Relu relu = assertInstanceOf(Relu.class, back.getConf(0).getLayer());
+        assertEquals("r", relu.getLayerName());
+        assertEquals(Activation.RELU.getActivationFunction(), relu.getActivationFn());
+    }
+}
