@@ -234,7 +234,8 @@ public final class Bench {
             }
         }
         List<NormKind> norms = List.of(NormKind.GROUP, NormKind.BATCH, NormKind.NONE);
-        // "group-nd4j": the GroupNorm network again on the layer's ND4J path, beside its fused CPU kernels
+        // "group-nd4j": the GroupNorm network again with gnsweep's fused CPU kernels off (GroupNorm on its ND4J
+        // path, ReLU on DL4J's code), beside them
         List<String> variants = new ArrayList<>(norms.stream().map(NormKind::id).toList());
         if (!quick) {
             variants.add(GROUP_ND4J);
@@ -326,7 +327,7 @@ public final class Bench {
             if (ips.containsKey(GROUP_ND4J)) {
                 add("train", "group_over_group_nd4j_path", name, medianRatio(ips.get(group), ips.get(GROUP_ND4J)),
                         "x (images/s)", "", null, "info", String.format(Locale.ROOT,
-                                "GroupNorm's fused CPU kernels vs its ND4J path: %.0f vs %.0f images/s",
+                                "fused CPU kernels (GroupNorm, ReLU) vs ND4J/DL4J code: %.0f vs %.0f images/s",
                                 median(ips.get(group)), median(ips.get(GROUP_ND4J))));
             }
             for (NormKind n : norms) {
