@@ -1,5 +1,6 @@
 /*
- * Fused GroupNorm kernels for the CPU (gnsweep's io.gnsweep.layer.NativeKernels; JNI).
+ * Fused GroupNorm kernels for the CPU (gnsweep's io.gnsweep.layer.NativeKernels; JNI), and the ReLU layer's
+ * forward and backward passes (io.gnsweep.layer.ReluLayer), at the end of this file.
  *
  * The ND4J path of io.gnsweep.layer.GroupNormLayer makes ~26 passes over memory per forward + backward
  * (10 whole-tensor ops and 4 row sums); these kernels make the passes a fused kernel must make and keep

@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fused GroupNorm forward and backward kernels for ND4J's CPU backend (C, {@code src/main/c}, built by
+ * Fused GroupNorm forward and backward kernels (and ReLU's, for {@link ReluLayer}) for ND4J's CPU backend (C, {@code src/main/c}, built by
  * Maven with gcc into {@code io/gnsweep/layer/native/linux-x86_64/} of the jar, called through JNI on the
  * arrays' own memory). They make the passes over memory that a fused implementation must make, where the
  * layer's ND4J path makes ~26 (README, "Speed"), and compute in double, so float32 keeps full precision.
