@@ -235,7 +235,7 @@ public final class SweepJob {
 
     /**
      * Relative cost, for longest-first scheduling: images x epochs, with small batches slower per image, and
-     * DL4J's BatchNorm ~1.5x GroupNorm's time per image on the CPU (group/batch images/s 1.3-1.7 in
+     * DL4J's BatchNorm ~1.5x GroupNorm's time per image on the CPU (group/batch images/s 1.3-1.8 in
      * docs/bench.csv; no normalisation ~0.9x GroupNorm's).
      */
     static double cost(TrialSpec t) {
