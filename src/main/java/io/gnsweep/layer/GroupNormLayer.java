@@ -274,7 +274,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         return ops;
     }
 
-    private static INDArray contiguous(INDArray a) {
+    /** a itself when it is C-ordered with default strides, else a C-ordered copy (also for {@link ReluLayer}). */
+    static INDArray contiguous(INDArray a) {
         return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 

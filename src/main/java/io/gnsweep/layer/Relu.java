@@ -33,13 +33,8 @@ public class Relu extends ActivationLayer {
     public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
             Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView, boolean initializeParams,
             DataType networkDataType) {
-        ReluLayer layer = new ReluLayer(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(paramsView);
-        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return GroupNormalization.wire(new ReluLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex,
+                paramsView, initializeParams);
     }
 
     @Override

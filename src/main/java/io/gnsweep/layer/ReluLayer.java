@@ -9,7 +9,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * The computation of a {@link Relu} layer: the fused CPU kernels where {@link NativeKernels#use} allows,
@@ -28,7 +27,7 @@ public class ReluLayer extends ActivationLayer {
         }
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray x = contiguous(input.castTo(dataType));
+        INDArray x = GroupNormLayer.contiguous(input.castTo(dataType));
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
         NativeKernels.relu(x, y);
         return y;
@@ -40,14 +39,10 @@ public class ReluLayer extends ActivationLayer {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         assertInputSet(true);
-        INDArray x = contiguous(input.castTo(dataType));
-        INDArray dy = contiguous(epsilon.castTo(dataType));
+        INDArray x = GroupNormLayer.contiguous(input.castTo(dataType));
+        INDArray dy = GroupNormLayer.contiguous(epsilon.castTo(dataType));
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         NativeKernels.reluBackward(x, dy, dx);
         return new Pair<>(new DefaultGradient(), backpropDropOutIfPresent(dx));
-    }
-
-    private static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 }
