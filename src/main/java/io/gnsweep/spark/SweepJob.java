@@ -127,8 +127,21 @@ public final class SweepJob {
         }
     }
 
-    /** Refuses an output folder that holds results of a different spec. */
+    /**
+     * Refuses an output folder that holds results of a different spec, and a local one that cannot be written
+     * (its folder is created, and a probe file written and removed, before Spark starts).
+     */
     static ResultStore checkOutput(SweepSpec spec) {
+        if (!DataSource.isUri(spec.output())) {
+            Path dir = Path.of(spec.output());
+            try {
+                Files.createDirectories(dir);
+                Path probe = Files.createTempFile(dir, ".gnsweep-write-check", "");
+                Files.delete(probe);
+            } catch (IOException | RuntimeException e) {
+                throw new UsageException("output = " + spec.output() + ": cannot be written (" + e + ")");
+            }
+        }
         String qualified;
         try {
             qualified = ResultStore.qualify(spec.output());
@@ -241,7 +254,8 @@ public final class SweepJob {
     static double cost(TrialSpec t) {
         double images = t.trainLimit() == null ? 60_000 : t.trainLimit();
         double norm = t.norm() == NormKind.BATCH ? 1.5 : t.norm() == NormKind.NONE ? 0.9 : 1.0;
-        return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width();
+        double depth = t.model().isResidual() ? t.modelDepth() / 20.0 : 1.0;
+        return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width() * depth;
     }
 
     private static Set<String> failedTrials(List<ResultStore.TrialRow> rows, SweepSpec spec) {
