@@ -32,6 +32,12 @@ public final class Trainer {
 
     /** Runs the trial; {@code onEpoch} sees each epoch's metrics as soon as they exist. */
     public static TrialResult run(TrialSpec spec, TrainTest data, String device, Consumer<EpochMetrics> onEpoch) {
+        return run(spec, data, device, onEpoch, net -> { });
+    }
+
+    /** As {@link #run(TrialSpec, TrainTest, String, Consumer)}; {@code trained} sees the network after each epoch. */
+    static TrialResult run(TrialSpec spec, TrainTest data, String device, Consumer<EpochMetrics> onEpoch,
+                           Consumer<Net> trained) {
         Instant started = Instant.now();
         List<EpochMetrics> epochs = new ArrayList<>();
         long numParams = 0;
@@ -78,6 +84,7 @@ public final class Trainer {
                 EpochMetrics m = new EpochMetrics(epoch, lossSum / steps, eval[0], eval[1], seconds,
                         (double) steps * spec.batchSize() / seconds);
                 epochs.add(m);
+                trained.accept(net);
                 onEpoch.accept(m);
             }
             return new TrialResult(spec, TrialStatus.COMPLETE, null, epochs, numParams, started, Instant.now(), device);
