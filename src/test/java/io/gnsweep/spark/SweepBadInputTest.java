@@ -35,7 +35,7 @@ class SweepBadInputTest {
         "model=transformer             | unknown model 'transformer'",
         "axes.seed=[]                  | axes.seed = []: empty axis",
         "dataset.path=/no/such/folder  | dataset.path = /no/such/folder: no such folder",
-        "dataset.name=cifar10          | dataset.path = /usr/share/datasets/fashion-mnist: ",
+        "dataset.name=cifar10          | dataset.path = classpath:gnsweep/data/fashion-mnist-subset: ",
         "--frobnicate                  | unknown option '--frobnicate'",
     })
     void isRefusedBeforeAnyWork(String bad, String expected) {
