@@ -12,11 +12,12 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The Fashion-MNIST subset inside the jar ({@code classpath:gnsweep/data/fashion-mnist-subset}). */
 class ShippedSubsetTest {
 
-    private static final Path FULL = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final Path FULL = FashionMnistFolder.DEBIAN;
     private static final DataFolder SHIPPED = new ClasspathDataFolder(ClasspathDataFolder.SHIPPED_FASHION_MNIST);
 
     @Test
@@ -50,6 +51,15 @@ class ShippedSubsetTest {
         assertArrayEquals(full.train().pixels(), shipped.train().pixels());
         assertArrayEquals(full.test().labels(), shipped.test().labels());
         assertArrayEquals(full.test().pixels(), shipped.test().pixels());
+    }
+
+    @Test
+    void aLocalCopyLoadsTheSame(@TempDir Path dir) throws IOException {
+        Path copy = FashionMnistFolder.copyShippedSubset(dir.resolve("fm"));
+        TrainTest local = DatasetLoader.load("fashion-mnist", new LocalDataFolder(copy), null, null);
+        TrainTest shipped = DatasetLoader.load("fashion-mnist", SHIPPED, null, null);
+        assertArrayEquals(shipped.train().pixels(), local.train().pixels());
+        assertArrayEquals(shipped.test().labels(), local.test().labels());
     }
 
     @Test
