@@ -2,6 +2,8 @@ package io.gnsweep.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.gnsweep.data.ClasspathDataFolder;
+import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
@@ -43,7 +45,8 @@ public final class TrainCommand {
             Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), Arrays.asList(args));
             spec = spec(c);
             threads = Overrides.getInt(c, "threads");
-            LocalDataFolder folder = new LocalDataFolder(Path.of(spec.dataPath()));
+            DataFolder folder = ClasspathDataFolder.isClasspath(spec.dataPath())
+                    ? new ClasspathDataFolder(spec.dataPath()) : new LocalDataFolder(Path.of(spec.dataPath()));
             DatasetLoader.check(spec.dataset(), folder);
             NativeSetup.bindThreads(threads);
             data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
