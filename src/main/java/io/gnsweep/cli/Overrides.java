@@ -149,7 +149,8 @@ public final class Overrides {
     }
 
     static String render(Config c, String path) {
-        return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null" : c.getValue(path).render()) : "(missing)";
+        return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null"
+                : c.getValue(path).render(ConfigRenderOptions.concise())) : "(missing)";
     }
 
     private static String quote(String s) {

@@ -45,12 +45,19 @@ public final class TrainCommand {
             Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), Arrays.asList(args));
             spec = spec(c);
             threads = Overrides.getInt(c, "threads");
+            if (threads < 0) {
+                throw new UsageException("threads = " + threads + ": must be >= 0 (0 = all cores)");
+            }
             DataFolder folder = ClasspathDataFolder.isClasspath(spec.dataPath())
                     ? new ClasspathDataFolder(spec.dataPath()) : new LocalDataFolder(Path.of(spec.dataPath()));
-            DatasetLoader.check(spec.dataset(), folder);
-            NativeSetup.bindThreads(threads);
-            data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
-        } catch (UsageException | IllegalArgumentException | IOException e) {
+            try {
+                DatasetLoader.check(spec.dataset(), folder);
+                NativeSetup.bindThreads(threads);
+                data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
+            } catch (IllegalArgumentException | IOException e) {
+                throw new UsageException("dataset.path = " + spec.dataPath() + ": " + e.getMessage());
+            }
+        } catch (UsageException | IllegalArgumentException e) {
             err.println("gnsweep train: " + e.getMessage());
             return UsageException.EXIT;
         }
@@ -81,9 +88,13 @@ public final class TrainCommand {
         Model model;
         try {
             norm = NormKind.parse(Overrides.getString(c, "norm"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("norm: " + e.getMessage());
+        }
+        try {
             model = Model.parse(Overrides.getString(c, "model"));
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+            throw new UsageException("model: " + e.getMessage());
         }
         Protocol protocol = ProtocolSettings.read(c, "");
         ProtocolSettings.refuseInapplicable(protocol, protocol.optimizer() == Protocol.Optimizer.SGD, "");

@@ -74,7 +74,7 @@ public final class SweepSpec {
             throw new UsageException("name = " + name + ": use letters, digits, '.', '_' and '-' only");
         }
         this.data = DataSettings.read(c);
-        this.model = parse(() -> Model.parse(Overrides.getString(c, "model")));
+        this.model = parse("model", () -> Model.parse(Overrides.getString(c, "model")));
         this.width = Overrides.getDouble(c, "model-width");
         this.epochs = Overrides.getInt(c, "train.epochs");
         this.lr = Overrides.getDouble(c, "train.lr");
@@ -84,7 +84,7 @@ public final class SweepSpec {
         }
         this.norms = new ArrayList<>();
         for (String n : strings(c, "axes.norm")) {
-            norms.add(parse(() -> NormKind.parse(n)));
+            norms.add(parse("axes.norm", () -> NormKind.parse(n)));
         }
         this.batchSizes = ints(c, "axes.batch-size");
         this.groups = ints(c, "axes.groups");
@@ -97,7 +97,7 @@ public final class SweepSpec {
         this.optimizers = axisOr(c, "axes.optimizer", "train.optimizer", () -> {
             List<Protocol.Optimizer> out = new ArrayList<>();
             for (String o : strings(c, "axes.optimizer")) {
-                out.add(parse(() -> Protocol.Optimizer.parse(o)));
+                out.add(parse("axes.optimizer", () -> Protocol.Optimizer.parse(o)));
             }
             return out;
         }, () -> List.of(protocol.optimizer()));
@@ -108,7 +108,7 @@ public final class SweepSpec {
         try {
             this.cpuFallback = c.getBoolean("gpu.cpu-fallback");
         } catch (ConfigException e) {
-            throw new UsageException("gpu.cpu-fallback = " + c.getValue("gpu.cpu-fallback").render() + ": expected true or false");
+            throw new UsageException("gpu.cpu-fallback = " + c.getValue("gpu.cpu-fallback").render(ConfigRenderOptions.concise()) + ": expected true or false");
         }
         this.trials = expand();
     }
@@ -182,7 +182,7 @@ public final class SweepSpec {
         String key = eq < 0 ? "" : message.substring(0, eq);
         String rest = eq < 0 ? message : message.substring(eq);
         boolean swept = switch (key) {
-            case "batch-size", "groups" -> true;
+            case "batch-size", "groups", "seed" -> true;
             case "model-depth" -> depths.size() > 1 || !config.getIsNull("axes.model-depth");
             case "weight-decay" -> !config.getIsNull("axes.weight-decay");
             default -> false;
@@ -241,7 +241,7 @@ public final class SweepSpec {
                 }
                 for (int depth : depths) {
                     if (model.isResidual()) {
-                        parse(() -> io.gnsweep.model.ResNet.blocksPerStage(depth));
+                        parse("axes.model-depth", () -> io.gnsweep.model.ResNet.blocksPerStage(depth));
                     }
                     for (int channels : model.normalisedChannels(width, model.isResidual() ? depth : Model.DEFAULT_DEPTH)) {
                         if (channels % g != 0) {
@@ -284,7 +284,8 @@ public final class SweepSpec {
             try {
                 return List.of(c.getString(path));
             } catch (ConfigException e2) {
-                throw new UsageException(path + " = " + c.getValue(path).render() + ": expected a list of names");
+                throw new UsageException(path + " = " + c.getValue(path).render(ConfigRenderOptions.concise())
+                        + ": expected a list of names");
             }
         }
     }
@@ -310,11 +311,17 @@ public final class SweepSpec {
         T get();
     }
 
-    private static <T> T parse(Parse<T> p) {
+    /** Runs a parser; its IllegalArgumentException becomes a UsageException naming {@code key} (once). */
+    private static <T> T parse(String key, Parse<T> p) {
         try {
             return p.get();
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+            String m = e.getMessage();
+            String bare = key.substring(key.lastIndexOf('.') + 1);
+            if (m.startsWith(bare + " = ")) {
+                throw new UsageException(key + m.substring(bare.length()));
+            }
+            throw new UsageException(key + ": " + m);
         }
     }
 
