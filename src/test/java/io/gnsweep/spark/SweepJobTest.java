@@ -206,10 +206,25 @@ class SweepJobTest {
 
     @Test
     void oneAndTwoConcurrentTasksGiveIdenticalMetrics() {
+        // under the paper's protocol: SGD with momentum and weight decay, a step schedule with warm-up, and
+        // crop-flip augmentation drawn per (seed, epoch, image), so the task layout cannot change the draws
         Map<String, List<Object>> metrics = new HashMap<>();
         for (String master : List.of("local[1]", "local[2]")) {
             Path out = dir.resolve(master.replaceAll("\\W", ""));
-            assertEquals(0, sweep(tiny(out, "--master", master)).exit());
+            assertEquals(0, sweep(tiny(out, "--master", master, "train.optimizer=sgd", "train.weight-decay=5e-4",
+                    "train.lr-schedule=step", "train.warmup-epochs=0.25", "train.augment=crop-flip",
+                    "train.lr=0.02")).exit());
+            Row any = read(out.resolve("trials")).get(0);
+            assertEquals("sgd", any.getAs("optimizer"));
+            assertEquals(0.9, (double) any.getAs("momentum"), 0.0);
+            assertEquals(false, any.getAs("nesterov"));
+            assertEquals(5e-4, (double) any.getAs("weight_decay"), 0.0);
+            assertEquals("step", any.getAs("lr_schedule"));
+            assertEquals("0.5,0.75", any.getAs("lr_milestones"));
+            assertEquals(0.25, (double) any.getAs("warmup_epochs"), 0.0);
+            assertEquals("crop-flip", any.getAs("augment"));
+            assertNull(any.getAs("model_depth"), "small-cnn has no depth setting");
+            assertTrue(((String) any.getAs("trial_id")).endsWith("-sgd-wd5e-4-s1"), (String) any.getAs("trial_id"));
             for (Row r : read(out.resolve("trials"))) {
                 List<Object> m = new ArrayList<>(List.of(r.getAs("test_accuracy"), r.getAs("test_loss"),
                         r.getAs("train_loss")));
