@@ -68,7 +68,7 @@ public final class Overrides {
             if (c.getIsNull(path)) {
                 throw new UsageException(path + " = null: expected a whole number");
             }
-            return wholeNumber(c.getValue(path), path);
+            return wholeNumber(c.getValue(path), path, "a whole number");
         } catch (ConfigException e) {
             throw new UsageException(path + " = " + render(c, path) + ": expected a whole number");
         }
@@ -86,15 +86,15 @@ public final class Overrides {
         List<Integer> out = new ArrayList<>();
         if (v.valueType() == ConfigValueType.LIST) {
             for (ConfigValue item : (ConfigList) v) {
-                out.add(wholeNumber(item, path));
+                out.add(wholeNumber(item, path, "a list of whole numbers"));
             }
         } else {
-            out.add(wholeNumber(v, path));
+            out.add(wholeNumber(v, path, "a list of whole numbers"));
         }
         return out;
     }
 
-    private static int wholeNumber(ConfigValue v, String path) {
+    private static int wholeNumber(ConfigValue v, String path, String expected) {
         Object u = v.unwrapped();
         if (u instanceof String s) {
             try {
@@ -109,9 +109,8 @@ public final class Overrides {
                 return (int) d;
             }
         }
-        throw new UsageException(path + " = " + v.render(ConfigRenderOptions.concise()) + ": expected "
-                + (v.valueType() == ConfigValueType.NUMBER && u instanceof Number ? "a whole number, not a fraction"
-                        : "a whole number"));
+        throw new UsageException(path + " = " + v.render(ConfigRenderOptions.concise()) + ": expected " + expected
+                + (v.valueType() == ConfigValueType.NUMBER && u instanceof Number ? ", not a fraction" : ""));
     }
 
     /** A finite number, or a UsageException naming the key and the value. */

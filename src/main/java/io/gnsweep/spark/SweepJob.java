@@ -72,7 +72,12 @@ public final class SweepJob {
     public static int run(String[] argv, PrintStream out, PrintStream err) {
         if (List.of(argv).contains("--help") || List.of(argv).contains("-h")) {
             out.println("usage: gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]\n"
-                    + "default spec: conf/sweeps/quick.conf (embedded); keys: see conf/sweeps/*.conf");
+                    + "default spec: conf/sweeps/quick.conf (embedded). Every key a spec may set, with its default:\n");
+            try (var in = SweepJob.class.getClassLoader().getResourceAsStream(SweepSpec.REFERENCE)) {
+                out.println(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException | NullPointerException e) {
+                out.println("(" + SweepSpec.REFERENCE + " not found)");
+            }
             return 0;
         }
         SweepSpec spec;
@@ -135,14 +140,7 @@ public final class SweepJob {
      */
     static ResultStore checkOutput(SweepSpec spec) {
         if (!DataSource.isUri(spec.output())) {
-            Path dir = Path.of(spec.output());
-            try {
-                Files.createDirectories(dir);
-                Path probe = Files.createTempFile(dir, ".gnsweep-write-check", "");
-                Files.delete(probe);
-            } catch (IOException | RuntimeException e) {
-                throw new UsageException("output = " + spec.output() + ": cannot be written (" + e + ")");
-            }
+            checkWritable(Path.of(spec.output()).toAbsolutePath(), spec.output());
         }
         String qualified;
         try {
@@ -164,6 +162,33 @@ public final class SweepJob {
             throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
         }
         return store;
+    }
+
+    /**
+     * Creates the folder (and any missing parents), writes and removes a probe file, then removes the folders it
+     * created: nothing is left, and a folder that cannot be written is refused before any work.
+     */
+    static void checkWritable(Path dir, String given) {
+        Path firstCreated = null;
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            firstCreated = p;
+        }
+        try {
+            Files.createDirectories(dir);
+            Files.delete(Files.createTempFile(dir, ".gnsweep-write-check", ""));
+        } catch (IOException | RuntimeException e) {
+            throw new UsageException("output = " + given + ": cannot be written (" + e + ")");
+        } finally {
+            if (firstCreated != null) {
+                for (Path p = dir; p != null && p.startsWith(firstCreated); p = p.getParent()) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException e) {
+                        break; // not empty or not ours: leave it
+                    }
+                }
+            }
+        }
     }
 
     private static String sweepIdOf(String specJson) {

@@ -83,6 +83,21 @@ class EveryKeyRefusedTest {
         bad("output", "output=[1]", "output=/proc/nope");
     }
 
+    @Test
+    void aDryRunOfAValidSpecLeavesNoFolderBehindAndHelpListsEveryKey() {
+        Path out = dir.resolve("new/deeper");
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        assertEquals(0, SweepJob.run(new String[] {"output=" + out, "--dry-run"}, new PrintStream(text),
+                new PrintStream(new ByteArrayOutputStream())));
+        assertFalse(Files.exists(dir.resolve("new")), "the write check removes the folders it made");
+        ByteArrayOutputStream help = new ByteArrayOutputStream();
+        assertEquals(0, SweepJob.run(new String[] {"--help"}, new PrintStream(help), new PrintStream(help)));
+        for (String key : BAD.keySet()) {
+            String leaf = key.substring(key.lastIndexOf('.') + 1);
+            assertTrue(help.toString().contains(leaf + " ="), "--help shows " + key);
+        }
+    }
+
     /** Every leaf path of a configuration object, null values included (entrySet leaves them out). */
     static List<String> leaves(ConfigObject o, String prefix) {
         List<String> out = new ArrayList<>();

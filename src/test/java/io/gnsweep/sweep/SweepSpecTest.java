@@ -80,7 +80,7 @@ class SweepSpecTest {
         "axes.norm=[]                    | axes.norm = []: empty axis",
         "axes.seed=[]                    | axes.seed = []: empty axis",
         "axes.batch-size=[4,4]           | axes.batch-size: value 4 appears twice",
-        "model=resnet                    | unknown model 'resnet'",
+        "model=resnet50                  | unknown model 'resnet50'",
         "dataset.name=imagenet           | dataset.name = imagenet: unknown dataset",
         "train.epochs=0                  | train.epochs = 0: must be >= 1",
         "train.lr-scaling=sqrt           | train.lr-scaling = sqrt: expected none or linear",
