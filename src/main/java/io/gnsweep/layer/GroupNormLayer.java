@@ -10,7 +10,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -274,9 +273,14 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         return ops;
     }
 
-    /** a itself when it is C-ordered with default strides, else a C-ordered copy (also for {@link ReluLayer}). */
+    /** a itself when it is dense in C order ({@link NativeKernels#isDense}), else a C-ordered copy. */
     static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
+        return contiguous(a, 'c');
+    }
+
+    /** a itself when it is dense in this order ('c' or 'f'), else a copy in it (also for {@link ReluLayer}). */
+    static INDArray contiguous(INDArray a, char order) {
+        return NativeKernels.isDense(a, order) ? a : a.dup(order);
     }
 
     private Dims dims(INDArray x) {

@@ -27,8 +27,10 @@ public class ReluLayer extends ActivationLayer {
         }
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray x = GroupNormLayer.contiguous(input.castTo(dataType));
-        INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
+        INDArray in = input.castTo(dataType);
+        char order = order(in);
+        INDArray x = GroupNormLayer.contiguous(in, order);
+        INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), order);
         NativeKernels.relu(x, y);
         return y;
     }
@@ -39,10 +41,17 @@ public class ReluLayer extends ActivationLayer {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         assertInputSet(true);
-        INDArray x = GroupNormLayer.contiguous(input.castTo(dataType));
-        INDArray dy = GroupNormLayer.contiguous(epsilon.castTo(dataType));
-        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
+        INDArray in = input.castTo(dataType);
+        char order = order(in);
+        INDArray x = GroupNormLayer.contiguous(in, order);
+        INDArray dy = GroupNormLayer.contiguous(epsilon.castTo(dataType), order);
+        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), order);
         NativeKernels.reluBackward(x, dy, dx);
         return new Pair<>(new DefaultGradient(), backpropDropOutIfPresent(dx));
+    }
+
+    /** The memory order the kernels run in: x's own when x is dense in F order only (a dense layer's output), else C. */
+    private static char order(INDArray x) {
+        return !NativeKernels.isDense(x, 'c') && NativeKernels.isDense(x, 'f') ? 'f' : 'c';
     }
 }

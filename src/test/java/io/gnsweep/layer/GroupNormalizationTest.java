@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gnsweep.runtime.NativeSetup;
 import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -20,7 +23,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -90,6 +95,112 @@ class GroupNormalizationTest {
         // training mode computes the same thing: no running statistics
         INDArray train = net.feedForwardToLayer(0, Nd4j.create(x, shape, 'c'), true).get(1);
         assertArrayEquals(expected, train.dup('c').data().asDouble(), 1e-10);
+    }
+
+    /** The shapes of the layout grid: N = 1, C = G, G = 1, H or W = 1, [N, C, 1, 1] as after global pooling,
+     * odd sizes, dense [N, C]; each in every {@link Layouts} layout. */
+    static Stream<Arguments> layoutGrid() {
+        int[][] shapes = {
+            {2, 12, 1, 1, 3}, {1, 12, 1, 1, 4}, {1, 6, 4, 4, 1}, {3, 6, 5, 7, 3}, {3, 6, 5, 7, 6},
+            {2, 8, 1, 5, 2}, {2, 8, 5, 1, 4}, {2, 4, 3, 3, 1}, {4, 8, 0, 0, 2}, {1, 8, 0, 0, 8},
+        };
+        List<Arguments> out = new ArrayList<>();
+        for (int[] sh : shapes) {
+            for (Layouts layout : Layouts.values()) {
+                out.add(Arguments.of(sh[0], sh[1], sh[2], sh[3], sh[4], layout));
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * Forward (training and inference), backward after it and backward alone, on input and output gradient in
+     * each layout ND4J may hand the layer, against the double reference; the input is left as it was.
+     */
+    @ParameterizedTest(name = "[{0},{1},{2},{3}] G={4} {5}")
+    @MethodSource("layoutGrid")
+    void everyInputLayoutMatchesTheReference(int n, int c, int h, int w, int g, Layouts layout) {
+        MultiLayerNetwork net = single(c, h, w, g, DataType.DOUBLE, 23);
+        net.initGradientsView();
+        int s = h > 0 ? h * w : 1;
+        long[] shape = h > 0 ? new long[] {n, c, h, w} : new long[] {n, c};
+        Random r = new Random(31L * n + 7L * c + s + g);
+        double[] xs = randoms(r, n * c * s, -2, 5);
+        double[] dys = randoms(r, n * c * s, -1, 1);
+        INDArray x = layout.make(xs, shape, DataType.DOUBLE);
+        INDArray dy = layout.make(dys, shape, DataType.DOUBLE);
+        double[] gamma = net.getLayer(0).getParam("gamma").toDoubleVector();
+        double[] beta = net.getLayer(0).getParam("beta").toDoubleVector();
+        double[] expected = GroupNormReference.forward(xs, n, c, s, g, gamma, beta, 1e-5);
+        double[][] grads = GroupNormReference.backward(xs, dys, n, c, s, g, gamma, 1e-5);
+
+        org.deeplearning4j.nn.api.Layer layer = net.getLayer(0);
+        for (boolean forwardFirst : new boolean[] {true, false}) {
+            layer.clear();
+            layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+            if (forwardFirst) {
+                assertValues(expected, shape, layer.activate(true, LayerWorkspaceMgr.noWorkspaces()), "y");
+            }
+            INDArray dx = layer.backpropGradient(dy, LayerWorkspaceMgr.noWorkspaces()).getSecond();
+            String what = forwardFirst ? " after forward" : " alone";
+            assertValues(grads[0], shape, dx, "dx" + what);
+            INDArray view = layer.getGradientsViewArray();
+            assertValues(grads[1], new long[] {c}, view.get(NDArrayIndex.interval(0, c)), "dγ" + what);
+            assertValues(grads[2], new long[] {c}, view.get(NDArrayIndex.interval(c, 2 * c)), "dβ" + what);
+        }
+        layer.clear();
+        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        assertValues(expected, shape, layer.activate(false, LayerWorkspaceMgr.noWorkspaces()), "y (inference)");
+        assertValues(xs, shape, x, "the input, afterwards");
+        assertValues(dys, shape, dy, "the output gradient, afterwards");
+    }
+
+    /** got has this shape and, read in C order, these values (within 1e-10 of max(1, |value|)). */
+    private static void assertValues(double[] expected, long[] shape, INDArray got, String what) {
+        assertArrayEquals(shape, got.shape(), what + ": shape");
+        double[] v = got.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], v[i], 1e-10 * Math.max(1, Math.abs(expected[i])), what + " at " + i);
+        }
+    }
+
+    /**
+     * Global average pooling that keeps [N, C, 1, 1] then GroupNorm and ReLU, in a network: the GroupNorm output
+     * matches the reference on the pooled activations, and a few SGD steps lower the loss.
+     */
+    @Test
+    void trainsAfterGlobalPooling() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .seed(4).updater(new org.nd4j.linalg.learning.config.Sgd(0.05)).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(12).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.PoolingType.AVG).collapseDimensions(false).build())
+                .layer(new GroupNormalization.Builder().groups(3).build())
+                .layer(new Relu.Builder().build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(6, 6, 2)).build());
+        net.init();
+        Random r = new Random(12);
+        INDArray x = Nd4j.create(randoms(r, 4 * 2 * 36, -1, 2), new long[] {4, 2, 6, 6}, 'c');
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 4, 3);
+        for (int i = 0; i < 4; i++) {
+            labels.putScalar(i, i % 3, 1.0);
+        }
+        List<INDArray> acts = net.feedForwardToLayer(2, x, false);
+        INDArray pooled = acts.get(2);
+        assertArrayEquals(new long[] {4, 12, 1, 1}, pooled.shape());
+        double[] expected = GroupNormReference.forward(pooled.dup('c').data().asDouble(), 4, 12, 1, 3,
+                net.getLayer(2).getParam("gamma").toDoubleVector(), net.getLayer(2).getParam("beta").toDoubleVector(),
+                1e-5);
+        assertValues(expected, new long[] {4, 12, 1, 1}, acts.get(3), "GroupNorm after global pooling");
+        org.nd4j.linalg.dataset.DataSet data = new org.nd4j.linalg.dataset.DataSet(x, labels);
+        double before = net.score(data);
+        for (int i = 0; i < 20; i++) {
+            net.fit(data);
+        }
+        double after = net.score(data);
+        assertTrue(after < before - 0.01, "loss " + before + " -> " + after);
     }
 
     @Test
