@@ -67,6 +67,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
+        applyDropOutIfNecessary(training, workspaceMgr); // input dropout, as DL4J's dense and conv layers
         INDArray x = contiguous(input.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
@@ -197,7 +198,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray dy = contiguous(epsilon.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
-            return backpropNative(x, dy, d, workspaceMgr);
+            Pair<Gradient, INDArray> out = backpropNative(x, dy, d, workspaceMgr);
+            return new Pair<>(out.getFirst(), backpropDropOutIfPresent(out.getSecond()));
         }
         nativeStatsValid = false;
         OpRunner ops = ops();
@@ -254,7 +256,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         ops.exec(OpRunner.MUL, zg, q, tmpG);
         ops.exec(OpRunner.ADD, tmpG, r, zg);
         ops.exec(OpRunner.ADD, dxC, zC, dxC);
-        return new Pair<>(gradient, dx);
+        return new Pair<>(gradient, backpropDropOutIfPresent(dx));
     }
 
     /** perGroup [N·G, 1] times perChannel [1, G, K]: [N, G, K], i.e. one value per (sample, channel). */

@@ -12,7 +12,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The computation of a {@link Relu} layer: the fused CPU kernels where {@link NativeKernels#use} allows,
- * else DL4J's {@code ActivationLayer} code. Dropout, if configured, is applied and backpropagated as DL4J does.
+ * else DL4J's {@code ActivationLayer} code. Dropout, if configured (on the layer or for the whole network), is
+ * applied to the input in training and backpropagated on both paths, as DL4J's dense and convolution layers do
+ * (DL4J's own ActivationLayer ignores it).
  */
 public class ReluLayer extends ActivationLayer {
 
@@ -22,11 +24,11 @@ public class ReluLayer extends ActivationLayer {
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(false);
+        applyDropOutIfNecessary(training, workspaceMgr);
         if (!NativeKernels.use(dataType)) {
             return super.activate(training, workspaceMgr);
         }
-        assertInputSet(false);
-        applyDropOutIfNecessary(training, workspaceMgr);
         INDArray in = input.castTo(dataType);
         char order = order(in);
         INDArray x = GroupNormLayer.contiguous(in, order);
@@ -38,7 +40,8 @@ public class ReluLayer extends ActivationLayer {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (!NativeKernels.use(dataType)) {
-            return super.backpropGradient(epsilon, workspaceMgr);
+            Pair<Gradient, INDArray> out = super.backpropGradient(epsilon, workspaceMgr);
+            return new Pair<>(out.getFirst(), backpropDropOutIfPresent(out.getSecond()));
         }
         assertInputSet(true);
         INDArray in = input.castTo(dataType);

@@ -376,6 +376,131 @@ class GroupNormalizationTest {
         assertThrows(IllegalArgumentException.class, () -> new GroupNormalization.Builder().nIn(10).groups(4).build());
     }
 
+    /**
+     * L1, L2, weight decay (for weights or biases) and weight noise reach a GroupNorm layer from its own builder
+     * or from NeuralNetConfiguration.Builder; γ and β must never be regularised, so each is refused when the
+     * network is built (and when a configuration without input types is initialised), naming layer and setting.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "layer l2, l2 = 1.0E-4",
+        "layer l1, l1 = 0.001",
+        "layer weightDecay, weightDecay = 5.0E-4",
+        "layer l2Bias, l2Bias = 1.0E-4",
+        "global l2, l2 = 1.0E-4",
+        "global weightDecay, weightDecay = 5.0E-4",
+        "global weightDecayBias, weightDecayBias = 5.0E-4",
+        "global weightNoise, weightNoise",
+    })
+    void regularisationIsRefusedNamingTheLayerAndTheSetting(String setting, String named) {
+        NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder();
+        GroupNormalization.Builder gn = new GroupNormalization.Builder().groups(2).name("gn1");
+        switch (setting) {
+            case "layer l2" -> gn.l2(1e-4);
+            case "layer l1" -> gn.l1(1e-3);
+            case "layer weightDecay" -> gn.weightDecay(5e-4);
+            case "layer l2Bias" -> gn.l2Bias(1e-4);
+            case "global l2" -> global.l2(1e-4);
+            case "global weightDecay" -> global.weightDecay(5e-4);
+            case "global weightDecayBias" -> global.weightDecayBias(5e-4);
+            case "global weightNoise" -> global.weightNoise(new org.deeplearning4j.nn.conf.weightnoise.DropConnect(0.5));
+            default -> throw new AssertionError(setting);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> global.clone().list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(4).build())
+                .layer(gn.build()).setInputType(InputType.convolutional(3, 3, 2)).build());
+        for (String part : new String[] {"GroupNormalization layer \"gn1\" (index 1)", named}) {
+            assertTrue(e.getMessage().contains(part), "'" + part + "' in: " + e.getMessage());
+        }
+        // no input types: nothing checks the layer until the network is initialised
+        MultiLayerConfiguration unchecked = global.clone().list().layer(gn.build()).build();
+        unchecked.getConf(0).getLayer().setLayerName("gn1");
+        ((GroupNormalization) unchecked.getConf(0).getLayer()).setNIn(4);
+        ((GroupNormalization) unchecked.getConf(0).getLayer()).setNOut(4);
+        e = assertThrows(IllegalArgumentException.class, () -> new MultiLayerNetwork(unchecked).init());
+        assertTrue(e.getMessage().contains(named), e.getMessage());
+    }
+
+    /**
+     * The project's way: L2 on the convolution's weights only. It builds, the convolution's W is decayed and
+     * GroupNorm's γ and β are not: one SGD step with a zero loss gradient leaves them exactly as they were.
+     */
+    @Test
+    void weightDecayOnTheConvolutionLeavesGammaAndBetaAlone() {
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .seed(2).updater(new org.nd4j.linalg.learning.config.Sgd(0.5)).graphBuilder().addInputs("in")
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(4)
+                        .weightDecay(0.1).build(), "in")
+                .addLayer("gn", new GroupNormalization.Builder().groups(2).build(), "conv")
+                .setOutputs("gn").setInputTypes(InputType.convolutional(3, 3, 2)).build());
+        graph.init();
+        graph.getLayer("gn").setParam("gamma", Nd4j.create(new double[] {0.5, 1.5, 2, 3}));
+        graph.getLayer("gn").setParam("beta", Nd4j.create(new double[] {-1, 1, 2, -2}));
+        INDArray params = graph.getLayer("gn").params().dup();
+        INDArray w = graph.getLayer("conv").getParam("W").dup();
+        assertTrue(graph.getLayer("conv").conf().getLayer().getRegularizationByParam("W") != null);
+        assertEquals(null, graph.getLayer("gn").conf().getLayer().getRegularizationByParam("gamma"));
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 3, 3);
+        graph.feedForward(new INDArray[] {x}, true, false);
+        graph.backpropGradient(Nd4j.zeros(DataType.DOUBLE, 2, 4, 3, 3)); // zero loss gradient: only decay moves
+        graph.getUpdater().update(graph.gradient(), 0, 0, 2, LayerWorkspaceMgr.noWorkspaces());
+        graph.params().subi(graph.gradient().gradient());
+        assertEquals(params, graph.getLayer("gn").params(), "γ and β must not be decayed");
+        assertArrayEquals(w.mul(1 - 0.5 * 0.1).data().asDouble(), graph.getLayer("conv").getParam("W").data().asDouble(),
+                1e-12, "W decays by lr·λ");
+    }
+
+    /**
+     * Dropout, set on the layer or for the whole network, is applied to the layer's input in training (DL4J's
+     * dense and convolution layers' semantics) and backpropagated: y and dx are those of the reference on the
+     * dropped input, dx zero where a value was dropped; inference is untouched.
+     */
+    @ParameterizedTest(name = "dropout set {0}")
+    @CsvSource({"on the layer", "for the network"})
+    void dropoutIsAppliedToTheInputInTraining(String where) {
+        int n = 4, c = 6, h = 5, w = 5, g = 3, s = h * w;
+        NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(8);
+        GroupNormalization.Builder gn = new GroupNormalization.Builder().groups(g);
+        if (where.equals("on the layer")) {
+            gn.dropOut(0.5);
+        } else {
+            global.dropOut(0.5);
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(global.list().layer(gn.build())
+                .setInputType(InputType.convolutional(h, w, c)).build());
+        net.init();
+        net.initGradientsView();
+        Random r = new Random(19);
+        double[] xs = randoms(r, n * c * s, 0.5, 3); // no exact zeros: a zero in the dropped input is a dropped value
+        double[] dys = randoms(r, n * c * s, -1, 1);
+        long[] shape = {n, c, h, w};
+        org.deeplearning4j.nn.api.Layer layer = net.getLayer(0);
+        layer.setInput(Nd4j.create(xs, shape, 'c'), LayerWorkspaceMgr.noWorkspaces());
+        INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces()).dup();
+        double[] dropped = layer.input().dup('c').data().asDouble();
+        INDArray dx = layer.backpropGradient(Nd4j.create(dys, shape, 'c'), LayerWorkspaceMgr.noWorkspaces()).getSecond();
+        int zeros = 0;
+        for (int i = 0; i < xs.length; i++) {
+            if (dropped[i] == 0) {
+                zeros++;
+            } else {
+                assertEquals(2 * xs[i], dropped[i], 1e-12, "a kept value is scaled by 1/p = 2, at " + i);
+            }
+        }
+        assertTrue(zeros > 200 && zeros < 400, zeros + " of 600 dropped"); // 300 ± 12 (1 sd)
+        double[] gamma = layer.getParam("gamma").toDoubleVector();
+        double[] beta = layer.getParam("beta").toDoubleVector();
+        assertValues(GroupNormReference.forward(dropped, n, c, s, g, gamma, beta, 1e-5), shape, y, "y in training");
+        double[] expectedDx = GroupNormReference.backward(dropped, dys, n, c, s, g, gamma, 1e-5)[0];
+        for (int i = 0; i < xs.length; i++) {
+            expectedDx[i] *= dropped[i] == 0 ? 0 : 2;
+        }
+        assertValues(expectedDx, shape, dx, "dx");
+        layer.setInput(Nd4j.create(xs, shape, 'c'), LayerWorkspaceMgr.noWorkspaces());
+        assertValues(GroupNormReference.forward(xs, n, c, s, g, gamma, beta, 1e-5), shape,
+                layer.activate(false, LayerWorkspaceMgr.noWorkspaces()), "y in inference");
+    }
+
     @Test
     void configurationSurvivesJsonRoundTrip() {
         MultiLayerNetwork net = single(8, 3, 3, 4, DataType.FLOAT, 5);

@@ -150,6 +150,47 @@ class ReluTest {
         assertArrayEquals(xs, x.dup('c').data().asDouble(), 0.0, "the input, afterwards");
     }
 
+    /**
+     * Dropout set for the whole network (it reaches every layer) is applied to the ReLU's input in training and
+     * backpropagated, on both paths (DL4J's own ActivationLayer ignores it); inference is untouched.
+     */
+    @ParameterizedTest(name = "fused kernels {0}")
+    @CsvSource({"true", "false"})
+    void networkWideDropoutIsAppliedInTraining(boolean fused) {
+        if (fused) {
+            assumeTrue(NativeKernels.unavailableReason() == null, "native kernels not built here");
+        }
+        System.setProperty(NativeKernels.PROPERTY, Boolean.toString(fused));
+        long[] shape = {8, 4, 5, 5};
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .seed(3).dropOut(0.5).list().layer(new Relu.Builder().build())
+                .setInputType(InputType.convolutional(5, 5, 4)).build());
+        net.init();
+        INDArray x = Nd4j.rand(DataType.DOUBLE, shape).addi(0.1); // all > 0: the ReLU passes every kept value
+        INDArray dy = Nd4j.ones(DataType.DOUBLE, shape);
+        Layer layer = net.getLayer(0);
+        layer.setInput(x.dup(), LayerWorkspaceMgr.noWorkspaces());
+        INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces()).dup();
+        INDArray dx = layer.backpropGradient(dy.dup(), LayerWorkspaceMgr.noWorkspaces()).getSecond().dup();
+        double[] xv = x.dup('c').data().asDouble();
+        double[] yv = y.dup('c').data().asDouble();
+        double[] dxv = dx.dup('c').data().asDouble();
+        int dropped = 0;
+        for (int i = 0; i < xv.length; i++) {
+            if (yv[i] == 0) {
+                dropped++;
+                assertEquals(0.0, dxv[i], "a dropped value passes no gradient, at " + i);
+            } else {
+                assertEquals(2 * xv[i], yv[i], 1e-12, "a kept value is scaled by 1/p = 2, at " + i);
+                assertEquals(2.0, dxv[i], 1e-12, "and so is its gradient, at " + i);
+            }
+        }
+        // 800 values, each dropped with probability 0.5: 400 ± 14 (1 sd)
+        assertTrue(dropped > 300 && dropped < 500, dropped + " of " + xv.length + " dropped");
+        layer.setInput(x.dup(), LayerWorkspaceMgr.noWorkspaces());
+        assertArrayEquals(xv, layer.activate(false, LayerWorkspaceMgr.noWorkspaces()).dup('c').data().asDouble(), 0.0);
+    }
+
     private static INDArray[] run(Layer layer, INDArray x, INDArray dy) {
         layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
         INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces()).dup();
