@@ -47,7 +47,8 @@ import org.apache.parquet.schema.MessageType;
  * exists.
  *
  * <p>A re-run (a retried task, {@code --rerun-failed}) replaces a file in one step, so that a reader never
- * finds the trial without its file (see {@link #moveIntoPlace}); readers of trial rows here read each file
+ * finds the trial without its file (see {@link #moveIntoPlace}; on object stores, where a rename is a copy,
+ * the files are written straight to their final names instead); readers of trial rows here read each file
  * from one open stream, so a replacement under way cannot mix two versions.
  */
 final class ResultStore implements Serializable {
