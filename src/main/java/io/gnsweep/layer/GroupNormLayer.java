@@ -10,7 +10,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -68,6 +67,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
+        applyDropOutIfNecessary(training, workspaceMgr); // input dropout, as DL4J's dense and conv layers
         INDArray x = contiguous(input.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
@@ -198,7 +198,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray dy = contiguous(epsilon.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
-            return backpropNative(x, dy, d, workspaceMgr);
+            Pair<Gradient, INDArray> out = backpropNative(x, dy, d, workspaceMgr);
+            return new Pair<>(out.getFirst(), backpropDropOutIfPresent(out.getSecond()));
         }
         nativeStatsValid = false;
         OpRunner ops = ops();
@@ -255,7 +256,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         ops.exec(OpRunner.MUL, zg, q, tmpG);
         ops.exec(OpRunner.ADD, tmpG, r, zg);
         ops.exec(OpRunner.ADD, dxC, zC, dxC);
-        return new Pair<>(gradient, dx);
+        return new Pair<>(gradient, backpropDropOutIfPresent(dx));
     }
 
     /** perGroup [N·G, 1] times perChannel [1, G, K]: [N, G, K], i.e. one value per (sample, channel). */
@@ -274,9 +275,14 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         return ops;
     }
 
-    /** a itself when it is C-ordered with default strides, else a C-ordered copy (also for {@link ReluLayer}). */
+    /** a itself when it is dense in C order ({@link NativeKernels#isDense}), else a C-ordered copy. */
     static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
+        return contiguous(a, 'c');
+    }
+
+    /** a itself when it is dense in this order ('c' or 'f'), else a copy in it (also for {@link ReluLayer}). */
+    static INDArray contiguous(INDArray a, char order) {
+        return NativeKernels.isDense(a, order) ? a : a.dup(order);
     }
 
     private Dims dims(INDArray x) {

@@ -19,17 +19,23 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.DelegatingSeekableInputStream;
+import org.apache.parquet.io.InputFile;
+import org.apache.parquet.io.SeekableInputStream;
 import org.apache.parquet.schema.MessageType;
 
 /**
@@ -41,6 +47,11 @@ import org.apache.parquet.schema.MessageType;
  * then the trial row, so a trial row always has its epochs. One file name per trial id means the tables can
  * never hold two rows for a trial, whatever Spark re-runs; a trial counts as finished when its trial file
  * exists.
+ *
+ * <p>A re-run (a retried task, {@code --rerun-failed}) replaces a file in one step, so that a reader never
+ * finds the trial without its file (see {@link #moveIntoPlace}; on object stores, where a rename is a copy,
+ * the files are written straight to their final names instead); readers of trial rows here read each file
+ * from one open stream, so a replacement under way cannot mix two versions.
  */
 final class ResultStore implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -179,7 +190,13 @@ final class ResultStore implements Serializable {
 
     private static java.util.List<TrialRow> readTrialRows(Path file, Configuration conf) throws IOException {
         java.util.List<TrialRow> rows = new java.util.ArrayList<>(1);
-        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
+        // The whole (one-row) file from one open stream: a reader that took the length from a status call and
+        // then opened the path could pair the length of one version with the bytes of the next.
+        byte[] bytes;
+        try (FSDataInputStream in = file.getFileSystem(conf).open(file)) {
+            bytes = in.readAllBytes();
+        }
+        try (ParquetReader<Group> reader = new GroupReader(new BytesInputFile(bytes)).withConf(conf).build()) {
             for (Group g = reader.read(); g != null; g = reader.read()) {
                 rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
                         g.getString("norm", 0), isSet(g, "groups") ? g.getInteger("groups", 0) : null,
@@ -189,6 +206,55 @@ final class ResultStore implements Serializable {
             }
         }
         return rows;
+    }
+
+    /** parquet-hadoop's reader of example Groups, from any InputFile. */
+    private static final class GroupReader extends ParquetReader.Builder<Group> {
+        GroupReader(InputFile file) {
+            super(file);
+        }
+
+        @Override
+        protected ReadSupport<Group> getReadSupport() {
+            return new GroupReadSupport();
+        }
+    }
+
+    /** A Parquet file held in memory. */
+    private record BytesInputFile(byte[] bytes) implements InputFile {
+        @Override
+        public long getLength() {
+            return bytes.length;
+        }
+
+        @Override
+        public SeekableInputStream newStream() {
+            return new DelegatingSeekableInputStream(new SeekableBytes(bytes)) {
+                @Override
+                public long getPos() {
+                    return ((SeekableBytes) getStream()).position();
+                }
+
+                @Override
+                public void seek(long newPos) {
+                    ((SeekableBytes) getStream()).seek(newPos);
+                }
+            };
+        }
+    }
+
+    private static final class SeekableBytes extends java.io.ByteArrayInputStream {
+        SeekableBytes(byte[] bytes) {
+            super(bytes);
+        }
+
+        long position() {
+            return pos;
+        }
+
+        void seek(long to) {
+            pos = (int) Math.min(Math.max(0, to), count);
+        }
     }
 
     /** Whether an optional column is in this file's schema and set in this row. */
@@ -223,8 +289,7 @@ final class ResultStore implements Serializable {
     /** Makes the trial's result durable: its epochs, then its trial row. Replaces an earlier result. */
     void write(TrialResult r, Context ctx) throws IOException {
         String id = r.spec().trialId();
-        Path epochsTmp = tmp(EPOCHS, id);
-        fs();
+        Path epochsTmp = staging(EPOCHS, id, epochsFile(id));
         try (ParquetWriter<Group> w = writer(epochsTmp, ResultSchema.EPOCHS)) {
             SimpleGroupFactory f = new SimpleGroupFactory(ResultSchema.EPOCHS);
             for (EpochMetrics m : r.epochs()) {
@@ -234,12 +299,16 @@ final class ResultStore implements Serializable {
                         .append("epoch_time_s", m.epochTimeS()).append("images_per_s", m.imagesPerS()));
             }
         }
-        moveIntoPlace(epochsTmp, epochsFile(id));
-        Path trialTmp = tmp(TRIALS, id);
+        if (!epochsTmp.equals(epochsFile(id))) {
+            moveIntoPlace(epochsTmp, epochsFile(id));
+        }
+        Path trialTmp = staging(TRIALS, id, trialFile(id));
         try (ParquetWriter<Group> w = writer(trialTmp, ResultSchema.TRIALS)) {
             w.write(trialRow(r, ctx));
         }
-        moveIntoPlace(trialTmp, trialFile(id));
+        if (!trialTmp.equals(trialFile(id))) {
+            moveIntoPlace(trialTmp, trialFile(id));
+        }
     }
 
     private static Group trialRow(TrialResult r, Context ctx) {
@@ -319,12 +388,36 @@ final class ResultStore implements Serializable {
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build();
     }
 
+    /** Object stores, where rename is a copy but an object written by a PUT appears whole, in one step. */
+    private static final Set<String> PUT_IS_ATOMIC = Set.of("s3a", "s3", "s3n", "gs");
+
+    /**
+     * Replaces target by tmp in one step: at every moment a reader finds either the old file or the new one,
+     * never none (deleting the target first, as Hadoop's generic rename-with-overwrite does, leaves a moment
+     * in which the trial looks unfinished to {@link #has}, {@link #finished}, the summary and the report). On
+     * a POSIX file system (local, or a shared NFS mount) {@code rename} is rename(2), which replaces the
+     * target atomically. HDFS's plain rename refuses an existing target; its rename with
+     * {@code Options.Rename.OVERWRITE} is one NameNode operation, reached through {@link FileContext}.
+     */
     private void moveIntoPlace(Path tmp, Path target) throws IOException {
-        // Hadoop's rename does not replace an existing file on every file system: remove it first.
-        fs().delete(target, false);
-        if (!fs().rename(tmp, target)) {
-            fs().delete(tmp, false);
-            throw new IOException("could not move " + tmp + " to " + target);
+        FileSystem fs = fs();
+        if (fs.rename(tmp, target)) {
+            return;
         }
+        try {
+            FileContext.getFileContext(target.toUri(), fs.getConf()).rename(tmp, target, Options.Rename.OVERWRITE);
+        } catch (IOException e) {
+            fs.delete(tmp, false);
+            throw new IOException("could not move " + tmp + " to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where the file is written before {@link #moveIntoPlace}: a temporary name beside it, or on an object store
+     * the final name itself (the new object replaces the old one only when its upload completes, while a
+     * rename there would be a copy that first removes the old object).
+     */
+    private Path staging(String table, String id, Path target) throws IOException {
+        return PUT_IS_ATOMIC.contains(fs().getScheme()) ? target : tmp(table, id);
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -187,7 +186,7 @@ class SweepJobTest {
     }
 
     @Test
-    void aTaskRetriedAfterOrBeforeWritingLeavesExactlyOneRow() {
+    void aTaskRetriedAfterOrBeforeWritingLeavesExactlyOneRow() throws Exception {
         Path out = dir.resolve("t");
         System.setProperty("spark.gnsweep.test.crashAfterWrite", "batch-bs16-s1");
         System.setProperty("spark.gnsweep.test.crashBeforeWrite", "group-g2-bs16-s1");
@@ -201,7 +200,13 @@ class SweepJobTest {
         assertEquals(0, (int) trials.get("batch-bs16-s1").getAs("attempt"), "the retry found the result and skipped");
         assertEquals(1, (int) trials.get("group-g2-bs16-s1").getAs("attempt"), "the retry trained and wrote");
         assertEquals(4, read(out.resolve("epochs")).size());
-        assertFalse(new File(out.resolve("trials").toFile(), "_tmp").exists());
+        // nothing but the four result files in either table: no temporary file (_tmp-<id>-<uuid>) left behind
+        for (String table : List.of("trials", "epochs")) {
+            try (var files = Files.list(out.resolve(table))) {
+                assertEquals(trials.keySet().stream().map(id -> id + ".parquet").sorted().toList(),
+                        files.map(p -> p.getFileName().toString()).sorted().toList(), table);
+            }
+        }
     }
 
     @Test
@@ -209,6 +214,7 @@ class SweepJobTest {
         // under the paper's protocol: SGD with momentum and weight decay, a step schedule with warm-up, and
         // crop-flip augmentation drawn per (seed, epoch, image), so the task layout cannot change the draws
         Map<String, List<Object>> metrics = new HashMap<>();
+        int compared = 0;
         for (String master : List.of("local[1]", "local[2]")) {
             Path out = dir.resolve(master.replaceAll("\\W", ""));
             assertEquals(0, sweep(tiny(out, "--master", master, "train.optimizer=sgd", "train.weight-decay=5e-4",
@@ -231,9 +237,11 @@ class SweepJobTest {
                 List<Object> previous = metrics.putIfAbsent(r.getAs("trial_id"), m);
                 if (previous != null) {
                     assertEquals(previous, m, "metrics of " + r.getAs("trial_id") + " differ between local[1] and local[2]");
+                    compared++;
                 }
             }
         }
         assertEquals(4, metrics.size());
+        assertEquals(4, compared, "trials of the local[2] run compared with the local[1] run");
     }
 }

@@ -106,7 +106,9 @@ class SweepSpecTest {
     @Test
     void shippedSpecsAllValidate() throws Exception {
         try (var files = Files.list(Path.of("conf/sweeps"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".conf")).toList()) {
+            List<Path> specs = files.filter(p -> p.toString().endsWith(".conf")).toList();
+            assertTrue(specs.contains(Path.of("conf/sweeps/quick.conf")), specs.toString());
+            for (Path f : specs) {
                 SweepSpec s = SweepSpec.load(f, List.of());
                 assertTrue(s.trials().size() >= 1, f.toString());
             }
