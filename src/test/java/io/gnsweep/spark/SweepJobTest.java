@@ -210,6 +210,29 @@ class SweepJobTest {
     }
 
     @Test
+    void aResNetSweepRunsItsComputationGraphsAndNamesTheirProtocol() {
+        Path out = dir.resolve("resnet");
+        SweepFixture.Run run = sweep(tiny(out, "--master", "local[2]", "model=resnet", "model-depth=8",
+                "axes.batch-size=[32]", "axes.groups=[2]", "train.optimizer=sgd", "train.lr=0.05",
+                "train.lr-schedule=cosine"));
+        assertEquals(0, run.exit(), run.err());
+        Map<String, Row> trials = byId(read(out.resolve("trials")));
+        assertEquals(List.of("batch-bs32-d8-sgd-s1", "group-g2-bs32-d8-sgd-s1"), trials.keySet().stream().sorted().toList());
+        for (Row r : trials.values()) {
+            assertEquals("COMPLETE", r.getAs("status"), (String) r.getAs("error"));
+            assertEquals("resnet", r.getAs("model"));
+            assertEquals(8, (int) r.getAs("model_depth"));
+            assertEquals(true, r.getAs("zero_init_last_norm"));
+            assertEquals("cosine", r.getAs("lr_schedule"));
+            assertNull(r.getAs("lr_milestones"), "milestones apply to the step schedule only");
+        }
+        // ResNet-8 at width 1/4 (4/8/16 channels): GroupNorm's 2C per norm vs BatchNorm's 4C (its running
+        // mean and variance are DL4J parameters too) over the 4+4+4+8+8+8+16+16+16 = 84 normalised channels
+        assertEquals(2 * 84, (long) trials.get("batch-bs32-d8-sgd-s1").getAs("num_params")
+                - (long) trials.get("group-g2-bs32-d8-sgd-s1").getAs("num_params"));
+    }
+
+    @Test
     void oneAndTwoConcurrentTasksGiveIdenticalMetrics() {
         // under the paper's protocol: SGD with momentum and weight decay, a step schedule with warm-up, and
         // crop-flip augmentation drawn per (seed, epoch, image), so the task layout cannot change the draws
