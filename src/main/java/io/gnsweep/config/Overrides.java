@@ -1,4 +1,4 @@
-package io.gnsweep.cli;
+package io.gnsweep.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -150,6 +150,11 @@ public final class Overrides {
     static String render(Config c, String path) {
         return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null"
                 : c.getValue(path).render(ConfigRenderOptions.concise())) : "(missing)";
+    }
+
+    /** The override {@code path=value} with the value taken as a string, whatever characters it holds. */
+    public static String literal(String path, String value) {
+        return path + "=" + quote(value);
     }
 
     private static String quote(String s) {
