@@ -33,7 +33,7 @@ class SweepArgsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/r/x", "s3a://bucket/results/x", "results dir"})
+    @ValueSource(strings = {"/r/x", "s3a://bucket/results/x", "results dir", "/r/run#2", "/r/{a,b}"})
     void outInBothSpellingsIsTheSpecsOutput(String dir) {
         for (SweepArgs a : List.of(parse("--out", dir), parse("--out=" + dir))) {
             assertEquals(dir, SweepSpec.load(a.spec(), a.overrides()).output(), a.overrides().toString());
