@@ -106,18 +106,8 @@ public final class TrainCommand {
     /** Builds the trial from a resolved configuration with the keys of the defaults file. */
     static TrialSpec spec(Config c) {
         DataSettings data = DataSettings.read(c);
-        NormKind norm;
-        Model model;
-        try {
-            norm = NormKind.parse(Overrides.getString(c, "norm"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("norm: " + e.getMessage());
-        }
-        try {
-            model = Model.parse(Overrides.getString(c, "model"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("model: " + e.getMessage());
-        }
+        NormKind norm = Overrides.parse("norm", () -> NormKind.parse(Overrides.getString(c, "norm")));
+        Model model = Overrides.parse("model", () -> Model.parse(Overrides.getString(c, "model")));
         Protocol protocol = ProtocolSettings.read(c, "");
         ProtocolSettings.refuseInapplicable(protocol, protocol.optimizer() == Protocol.Optimizer.SGD, "");
         Boolean zeroInit = c.getIsNull("zero-init-last-norm") ? null : Overrides.getBoolean(c, "zero-init-last-norm");
