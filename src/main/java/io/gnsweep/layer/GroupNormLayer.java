@@ -68,7 +68,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr); // input dropout, as DL4J's dense and conv layers
-        INDArray x = contiguous(input.castTo(dataType));
+        INDArray x = LayerPlumbing.contiguous(input.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
             return activateNative(x, d, training, workspaceMgr);
@@ -194,8 +194,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray x = contiguous(input.castTo(dataType));
-        INDArray dy = contiguous(epsilon.castTo(dataType));
+        INDArray x = LayerPlumbing.contiguous(input.castTo(dataType));
+        INDArray dy = LayerPlumbing.contiguous(epsilon.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
             Pair<Gradient, INDArray> out = backpropNative(x, dy, d, workspaceMgr);
@@ -273,16 +273,6 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
             ops = new OpRunner(dataType);
         }
         return ops;
-    }
-
-    /** a itself when it is dense in C order ({@link NativeKernels#isDense}), else a C-ordered copy. */
-    static INDArray contiguous(INDArray a) {
-        return contiguous(a, 'c');
-    }
-
-    /** a itself when it is dense in this order ('c' or 'f'), else a copy in it (also for {@link ReluLayer}). */
-    static INDArray contiguous(INDArray a, char order) {
-        return NativeKernels.isDense(a, order) ? a : a.dup(order);
     }
 
     private Dims dims(INDArray x) {

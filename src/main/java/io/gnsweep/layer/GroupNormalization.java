@@ -118,20 +118,8 @@ public class GroupNormalization extends FeedForwardLayer {
             boolean initializeParams, DataType networkDataType) {
         checkGroups(layerIndex, nOut);
         checkSettings(layerIndex);
-        return wire(new GroupNormLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex, paramsView,
-                initializeParams);
-    }
-
-    /** Sets up a new layer implementation as DL4J's {@code instantiate} does (also for {@link Relu}). */
-    static org.deeplearning4j.nn.api.Layer wire(org.deeplearning4j.nn.api.Layer layer, ParamInitializer initializer,
-            NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView,
-            boolean initializeParams) {
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(paramsView);
-        layer.setParamTable(initializer.init(conf, paramsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return LayerPlumbing.wire(new GroupNormLayer(conf, networkDataType), initializer(), conf, listeners,
+                layerIndex, paramsView, initializeParams);
     }
 
     @Override

@@ -38,7 +38,7 @@ public class Relu extends ActivationLayer {
     public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
             Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView, boolean initializeParams,
             DataType networkDataType) {
-        return GroupNormalization.wire(new ReluLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex,
+        return LayerPlumbing.wire(new ReluLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex,
                 paramsView, initializeParams);
     }
 

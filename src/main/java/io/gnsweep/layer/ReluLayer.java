@@ -31,7 +31,7 @@ public class ReluLayer extends ActivationLayer {
         }
         INDArray in = input.castTo(dataType);
         char order = order(in);
-        INDArray x = GroupNormLayer.contiguous(in, order);
+        INDArray x = LayerPlumbing.contiguous(in, order);
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), order);
         NativeKernels.relu(x, y);
         return y;
@@ -46,8 +46,8 @@ public class ReluLayer extends ActivationLayer {
         assertInputSet(true);
         INDArray in = input.castTo(dataType);
         char order = order(in);
-        INDArray x = GroupNormLayer.contiguous(in, order);
-        INDArray dy = GroupNormLayer.contiguous(epsilon.castTo(dataType), order);
+        INDArray x = LayerPlumbing.contiguous(in, order);
+        INDArray dy = LayerPlumbing.contiguous(epsilon.castTo(dataType), order);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), order);
         NativeKernels.reluBackward(x, dy, dx);
         return new Pair<>(new DefaultGradient(), backpropDropOutIfPresent(dx));

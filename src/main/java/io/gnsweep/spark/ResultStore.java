@@ -1,5 +1,8 @@
 package io.gnsweep.spark;
 
+import static io.gnsweep.results.ResultColumns.*;
+
+import io.gnsweep.results.ResultColumns;
 import io.gnsweep.runtime.Provenance;
 import io.gnsweep.train.EpochMetrics;
 import io.gnsweep.optim.LrSchedule;
@@ -198,11 +201,11 @@ final class ResultStore implements Serializable {
         }
         try (ParquetReader<Group> reader = new GroupReader(new BytesInputFile(bytes)).withConf(conf).build()) {
             for (Group g = reader.read(); g != null; g = reader.read()) {
-                rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
-                        g.getString("norm", 0), isSet(g, "groups") ? g.getInteger("groups", 0) : null,
-                        g.getInteger("batch_size", 0), g.getString("status", 0),
-                        isSet(g, "error") ? g.getString("error", 0) : null,
-                        isSet(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
+                rows.add(new TrialRow(g.getString(SWEEP_ID, 0), g.getString(TRIAL_ID, 0),
+                        g.getString(NORM, 0), isSet(g, GROUPS) ? g.getInteger(GROUPS, 0) : null,
+                        g.getInteger(BATCH_SIZE, 0), g.getString(STATUS, 0),
+                        isSet(g, ERROR) ? g.getString(ERROR, 0) : null,
+                        isSet(g, TEST_ACCURACY) ? g.getDouble(TEST_ACCURACY, 0) : null));
             }
         }
         return rows;
@@ -293,10 +296,10 @@ final class ResultStore implements Serializable {
         try (ParquetWriter<Group> w = writer(epochsTmp, ResultSchema.EPOCHS)) {
             SimpleGroupFactory f = new SimpleGroupFactory(ResultSchema.EPOCHS);
             for (EpochMetrics m : r.epochs()) {
-                w.write(f.newGroup().append("sweep_id", ctx.sweepId()).append("trial_id", id)
-                        .append("epoch", m.epoch()).append("train_loss", m.trainLoss())
-                        .append("test_loss", m.testLoss()).append("test_accuracy", m.testAccuracy())
-                        .append("epoch_time_s", m.epochTimeS()).append("images_per_s", m.imagesPerS()));
+                w.write(f.newGroup().append(SWEEP_ID, ctx.sweepId()).append(TRIAL_ID, id)
+                        .append(EPOCH, m.epoch()).append(TRAIN_LOSS, m.trainLoss())
+                        .append(TEST_LOSS, m.testLoss()).append(TEST_ACCURACY, m.testAccuracy())
+                        .append(EPOCH_TIME_S, m.epochTimeS()).append(IMAGES_PER_S, m.imagesPerS()));
             }
         }
         if (!epochsTmp.equals(epochsFile(id))) {
@@ -314,53 +317,53 @@ final class ResultStore implements Serializable {
     private static Group trialRow(TrialResult r, Context ctx) {
         TrialSpec s = r.spec();
         Group g = new SimpleGroupFactory(ResultSchema.TRIALS).newGroup()
-                .append("sweep_name", ctx.sweepName()).append("sweep_id", ctx.sweepId())
-                .append("trial_id", s.trialId()).append("norm", s.norm().id());
+                .append(SWEEP_NAME, ctx.sweepName()).append(SWEEP_ID, ctx.sweepId())
+                .append(TRIAL_ID, s.trialId()).append(NORM, s.norm().id());
         if (s.groups() != null) {
-            g.append("groups", s.groups());
+            g.append(GROUPS, s.groups());
         }
-        g.append("batch_size", s.batchSize()).append("lr", s.lr()).append("epochs", s.epochs())
-                .append("seed", (int) s.seed()).append("dataset", s.dataset()).append("model", s.model().id())
-                .append("model_width", s.width());
+        g.append(BATCH_SIZE, s.batchSize()).append(LR, s.lr()).append(ResultColumns.EPOCHS, s.epochs())
+                .append(SEED, (int) s.seed()).append(DATASET, s.dataset()).append(MODEL, s.model().id())
+                .append(MODEL_WIDTH, s.width());
         Protocol p = s.protocol();
         if (s.model().isResidual()) {
-            g.append("model_depth", s.modelDepth()).append("zero_init_last_norm", s.effectiveZeroInitLastNorm());
+            g.append(MODEL_DEPTH, s.modelDepth()).append(ZERO_INIT_LAST_NORM, s.effectiveZeroInitLastNorm());
         }
-        g.append("optimizer", p.optimizer().id());
+        g.append(OPTIMIZER, p.optimizer().id());
         if (p.optimizer() == Protocol.Optimizer.SGD) {
-            g.append("momentum", p.momentum()).append("nesterov", p.nesterov());
+            g.append(MOMENTUM, p.momentum()).append(NESTEROV, p.nesterov());
         }
-        g.append("weight_decay", p.weightDecay()).append("lr_schedule", p.lrSchedule().id());
+        g.append(WEIGHT_DECAY, p.weightDecay()).append(LR_SCHEDULE, p.lrSchedule().id());
         if (p.lrSchedule() == LrSchedule.Kind.STEP) {
-            g.append("lr_milestones", p.lrMilestones().stream().map(String::valueOf)
-                    .collect(java.util.stream.Collectors.joining(","))).append("lr_decay", p.lrDecay());
+            g.append(LR_MILESTONES, p.lrMilestones().stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(","))).append(LR_DECAY, p.lrDecay());
         }
-        g.append("warmup_epochs", p.warmupEpochs()).append("augment", p.augment().id());
-        optional(g, "train_limit", s.trainLimit());
-        optional(g, "test_limit", s.testLimit());
-        g.append("status", r.status().name());
+        g.append(WARMUP_EPOCHS, p.warmupEpochs()).append(AUGMENT, p.augment().id());
+        optional(g, TRAIN_LIMIT, s.trainLimit());
+        optional(g, TEST_LIMIT, s.testLimit());
+        g.append(STATUS, r.status().name());
         if (r.error() != null) {
-            g.append("error", r.error());
+            g.append(ERROR, r.error());
         }
-        optional(g, "test_accuracy", r.testAccuracy());
-        optional(g, "test_loss", r.testLoss());
-        optional(g, "best_test_accuracy", r.bestTestAccuracy());
-        optional(g, "train_loss", r.trainLoss());
-        g.append("train_time_s", r.trainTimeS());
-        optional(g, "images_per_s", r.imagesPerS());
-        g.append("epochs_completed", r.epochs().size()).append("num_params", r.numParams())
-                .append("started_at", micros(r.startedAt())).append("finished_at", micros(r.finishedAt()))
-                .append("attempt", ctx.attempt()).append("executor_id", ctx.executorId())
-                .append("host", ctx.host()).append("device", r.device());
+        optional(g, TEST_ACCURACY, r.testAccuracy());
+        optional(g, TEST_LOSS, r.testLoss());
+        optional(g, BEST_TEST_ACCURACY, r.bestTestAccuracy());
+        optional(g, TRAIN_LOSS, r.trainLoss());
+        g.append(TRAIN_TIME_S, r.trainTimeS());
+        optional(g, IMAGES_PER_S, r.imagesPerS());
+        g.append(EPOCHS_COMPLETED, r.epochs().size()).append(NUM_PARAMS, r.numParams())
+                .append(STARTED_AT, micros(r.startedAt())).append(FINISHED_AT, micros(r.finishedAt()))
+                .append(ATTEMPT, ctx.attempt()).append(EXECUTOR_ID, ctx.executorId())
+                .append(HOST, ctx.host()).append(DEVICE, r.device());
         Provenance v = ctx.provenance();
-        optional(g, "gnsweep_version", v.gnsweepVersion());
-        optional(g, "git_commit", v.gitCommit());
-        optional(g, "dl4j_version", v.dl4jVersion());
-        optional(g, "nd4j_backend", v.nd4jBackend());
-        optional(g, "spark_version", v.sparkVersion());
-        optional(g, "java_version", v.javaVersion());
-        optional(g, "os", v.os());
-        optional(g, "arch", v.arch());
+        optional(g, GNSWEEP_VERSION, v.gnsweepVersion());
+        optional(g, GIT_COMMIT, v.gitCommit());
+        optional(g, DL4J_VERSION, v.dl4jVersion());
+        optional(g, ND4J_BACKEND, v.nd4jBackend());
+        optional(g, SPARK_VERSION, v.sparkVersion());
+        optional(g, JAVA_VERSION, v.javaVersion());
+        optional(g, OS, v.os());
+        optional(g, ARCH, v.arch());
         return g;
     }
 

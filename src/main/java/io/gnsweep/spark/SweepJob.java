@@ -1,6 +1,6 @@
 package io.gnsweep.spark;
 
-import io.gnsweep.cli.UsageException;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.data.ClasspathDataFolder;
 import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
@@ -28,64 +28,24 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * {@code gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]}: runs a
- * sweep on Spark, one trial per task, longest trials first. Everything is validated before Spark starts;
- * trials whose result is already in the output folder are not run again (resume).
+ * {@code gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--dry-run] [--master URL] [--out DIR]}
+ * (parsed by {@link SweepArgs}): runs a sweep on Spark, one trial per task, longest trials first. Everything is
+ * validated before Spark starts; trials whose result is already in the output folder are not run again (resume).
  */
 public final class SweepJob {
     private SweepJob() {}
 
-    /** Parsed command line. */
-    record Args(Path spec, List<String> overrides, boolean rerunFailed, String master, boolean dryRun) {
-        static Args parse(String[] args) {
-            Path spec = null;
-            List<String> overrides = new ArrayList<>();
-            boolean rerun = false;
-            boolean dry = false;
-            String master = null;
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--rerun-failed")) {
-                    rerun = true;
-                } else if (a.equals("--dry-run")) {
-                    dry = true;
-                } else if (a.equals("--master")) {
-                    if (i + 1 >= args.length) {
-                        throw new UsageException("--master needs a URL");
-                    }
-                    master = args[++i];
-                } else if (a.startsWith("--")) {
-                    throw new UsageException("unknown option '" + a + "'");
-                } else if (a.contains("=")) {
-                    overrides.add(a);
-                } else if (spec == null && overrides.isEmpty()) {
-                    spec = Path.of(a);
-                } else {
-                    throw new UsageException("unexpected argument '" + a + "' (expected path=value)");
-                }
-            }
-            return new Args(spec, overrides, rerun, master, dry);
-        }
-    }
-
     /** Runs the command; returns the exit status (0 done, even with failed trials; 1 job error; 2 bad input). */
     public static int run(String[] argv, PrintStream out, PrintStream err) {
-        if (List.of(argv).contains("--help") || List.of(argv).contains("-h")) {
-            out.println("usage: gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]\n"
-                    + "default spec: conf/sweeps/quick.conf (embedded). Every key a spec may set, with its default:\n");
-            try (var in = SweepJob.class.getClassLoader().getResourceAsStream(SweepSpec.REFERENCE)) {
-                out.println(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-            } catch (IOException | NullPointerException e) {
-                out.println("(" + SweepSpec.REFERENCE + " not found)");
-            }
-            return 0;
-        }
         SweepSpec spec;
         ResultStore store;
         String dataPath;
-        Args args;
+        SweepArgs args;
         try {
-            args = Args.parse(argv);
+            args = SweepArgs.parse(argv, out);
+            if (args == null) {
+                return 0;
+            }
             spec = SweepSpec.load(args.spec(), args.overrides());
             dataPath = checkData(spec);
             store = checkOutput(spec);
@@ -151,7 +111,7 @@ public final class SweepJob {
         ResultStore store = new ResultStore(qualified);
         try {
             String existing = store.readSpec();
-            if (existing != null && !spec.sweepId().equals(sweepIdOf(existing))) {
+            if (existing != null && !spec.sweepId().equals(SpecJson.sweepIdOf(existing))) {
                 throw new UsageException("output = " + spec.output() + ": already holds results of a different spec"
                         + " (see its spec.json); choose another output or remove the folder");
             }
@@ -191,15 +151,7 @@ public final class SweepJob {
         }
     }
 
-    private static String sweepIdOf(String specJson) {
-        try {
-            return com.typesafe.config.ConfigFactory.parseString(specJson).getString("sweep_id");
-        } catch (com.typesafe.config.ConfigException e) {
-            return null;
-        }
-    }
-
-    private static int execute(SweepSpec spec, ResultStore store, String dataPath, Args args, PrintStream out)
+    private static int execute(SweepSpec spec, ResultStore store, String dataPath, SweepArgs args, PrintStream out)
             throws IOException {
         SparkConf conf = new SparkConf().setAppName("gnsweep sweep " + spec.name());
         if (args.master() != null) {
@@ -218,7 +170,7 @@ public final class SweepJob {
         try {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(context);
             if (store.readSpec() == null) {
-                store.writeSpec(specJson(spec));
+                store.writeSpec(SpecJson.of(spec));
             }
             Set<String> finished = store.finished();
             Set<String> failedBefore = args.rerunFailed() ? failedTrials(store.readTrialRows(out), spec) : Set.of();
@@ -293,15 +245,5 @@ public final class SweepJob {
             }
         }
         return ids;
-    }
-
-    private static String specJson(SweepSpec spec) {
-        StringBuilder trials = new StringBuilder();
-        for (TrialSpec t : spec.trials()) {
-            trials.append(trials.length() == 0 ? "" : ",\n    ").append('"').append(t.trialId()).append('"');
-        }
-        return "{\n  \"sweep_id\" : \"" + spec.sweepId() + "\",\n  \"sweep_name\" : \"" + spec.name()
-                + "\",\n  \"trials\" : [\n    " + trials + "\n  ],\n  \"spec\" : " + spec.resolvedJson().replace("\n", "\n  ")
-                + "\n}\n";
     }
 }

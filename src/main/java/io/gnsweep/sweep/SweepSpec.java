@@ -6,10 +6,10 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
-import io.gnsweep.cli.DataSettings;
-import io.gnsweep.cli.Overrides;
-import io.gnsweep.cli.ProtocolSettings;
-import io.gnsweep.cli.UsageException;
+import io.gnsweep.config.DataSettings;
+import io.gnsweep.config.Overrides;
+import io.gnsweep.config.ProtocolSettings;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NormKind;
 import io.gnsweep.train.Protocol;
@@ -74,7 +74,7 @@ public final class SweepSpec {
             throw new UsageException("name = " + name + ": use letters, digits, '.', '_' and '-' only");
         }
         this.data = DataSettings.read(c);
-        this.model = parse("model", () -> Model.parse(Overrides.getString(c, "model")));
+        this.model = Overrides.parse("model", () -> Model.parse(Overrides.getString(c, "model")));
         this.width = Overrides.getDouble(c, "model-width");
         this.epochs = Overrides.getInt(c, "train.epochs");
         this.lr = Overrides.getDouble(c, "train.lr");
@@ -84,7 +84,7 @@ public final class SweepSpec {
         }
         this.norms = new ArrayList<>();
         for (String n : strings(c, "axes.norm")) {
-            norms.add(parse("axes.norm", () -> NormKind.parse(n)));
+            norms.add(Overrides.parse("axes.norm", () -> NormKind.parse(n)));
         }
         this.batchSizes = ints(c, "axes.batch-size");
         this.groups = ints(c, "axes.groups");
@@ -97,7 +97,7 @@ public final class SweepSpec {
         this.optimizers = axisOr(c, "axes.optimizer", "train.optimizer", () -> {
             List<Protocol.Optimizer> out = new ArrayList<>();
             for (String o : strings(c, "axes.optimizer")) {
-                out.add(parse("axes.optimizer", () -> Protocol.Optimizer.parse(o)));
+                out.add(Overrides.parse("axes.optimizer", () -> Protocol.Optimizer.parse(o)));
             }
             return out;
         }, () -> List.of(protocol.optimizer()));
@@ -241,7 +241,7 @@ public final class SweepSpec {
                 }
                 for (int depth : depths) {
                     if (model.isResidual()) {
-                        parse("axes.model-depth", () -> io.gnsweep.model.ResNet.blocksPerStage(depth));
+                        Overrides.parse("axes.model-depth", () -> io.gnsweep.model.ResNet.blocksPerStage(depth));
                     }
                     for (int channels : model.normalisedChannels(width, model.isResidual() ? depth : Model.DEFAULT_DEPTH)) {
                         if (channels % g != 0) {
@@ -304,24 +304,6 @@ public final class SweepSpec {
                 throw new UsageException(path + " = " + c.getValue(path).render(ConfigRenderOptions.concise())
                         + ": expected a list of numbers");
             }
-        }
-    }
-
-    private interface Parse<T> {
-        T get();
-    }
-
-    /** Runs a parser; its IllegalArgumentException becomes a UsageException naming {@code key} (once). */
-    private static <T> T parse(String key, Parse<T> p) {
-        try {
-            return p.get();
-        } catch (IllegalArgumentException e) {
-            String m = e.getMessage();
-            String bare = key.substring(key.lastIndexOf('.') + 1);
-            if (m.startsWith(bare + " = ")) {
-                throw new UsageException(key + m.substring(bare.length()));
-            }
-            throw new UsageException(key + ": " + m);
         }
     }
 

@@ -13,6 +13,7 @@ import io.gnsweep.train.TrialSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import io.gnsweep.config.Overrides;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

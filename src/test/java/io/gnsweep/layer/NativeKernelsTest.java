@@ -157,7 +157,7 @@ class NativeKernelsTest {
         assertTrue(NativeKernels.isDense(big.get(NDArrayIndex.interval(2, 5)), 'c'));
         assertTrue(!NativeKernels.isDense(big.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2)), 'c'));
         assertTrue(!NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 2, 3, 3, 4).permute(0, 3, 1, 2), 'c'));
-        assertTrue(GroupNormLayer.contiguous(pooled) == pooled, "a dense array is not copied");
+        assertTrue(LayerPlumbing.contiguous(pooled) == pooled, "a dense array is not copied");
         INDArray y = Nd4j.create(DataType.FLOAT, 2, 12, 1, 1);
         INDArray stats = Nd4j.create(DataType.DOUBLE, 6);
         NativeKernels.forward(pooled, y, Nd4j.ones(DataType.FLOAT, 12), Nd4j.zeros(DataType.FLOAT, 12), 2, 12, 1, 3,

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gnsweep.cli.UsageException;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.model.NormKind;
 import io.gnsweep.train.TrialSpec;
 import java.nio.file.Files;

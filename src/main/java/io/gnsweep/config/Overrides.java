@@ -1,4 +1,4 @@
-package io.gnsweep.cli;
+package io.gnsweep.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code path=value} command-line overrides layered over a HOCON configuration. Values are HOCON, so
@@ -150,6 +151,29 @@ public final class Overrides {
     static String render(Config c, String path) {
         return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null"
                 : c.getValue(path).render(ConfigRenderOptions.concise())) : "(missing)";
+    }
+
+    /**
+     * Runs a parser of the value at {@code key} (an enum's, say); its IllegalArgumentException becomes a
+     * UsageException that names the key once, as the user spelled it ({@code train.optimizer}, not
+     * {@code optimizer}).
+     */
+    public static <T> T parse(String key, Supplier<T> parser) {
+        try {
+            return parser.get();
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            String bare = key.substring(key.lastIndexOf('.') + 1);
+            if (m != null && m.startsWith(bare + " = ")) {
+                throw new UsageException(key + m.substring(bare.length()));
+            }
+            throw new UsageException(key + ": " + m);
+        }
+    }
+
+    /** The override {@code path=value} with the value taken as a string, whatever characters it holds. */
+    public static String literal(String path, String value) {
+        return path + "=" + quote(value);
     }
 
     private static String quote(String s) {
