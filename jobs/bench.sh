@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark suite (issue 6): the GroupNorm layer vs DL4J's BatchNormalization and the memory floor, training
+# Benchmark suite (docs/speed.md): the GroupNorm layer vs DL4J's BatchNormalization and the memory floor, training
 # throughput by norm kind vs sgemm (with a per-layer profile), the Spark harness's overhead and two concurrent
 # trials. Every figure is a ratio of variants interleaved in one JVM run (medians over rounds), never an
 # absolute time. Prints a table and writes target/bench/bench.csv (bench-quick.csv with --quick).

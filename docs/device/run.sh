@@ -4,7 +4,7 @@
 # 1. nvidia-smi and jobs/gpu-discovery.sh (must print valid Spark discovery JSON)
 # 2. io.gnsweep.runtime.GpuCheck.problem("0") through a jlinked JRE (.devcheck/jre) and only GpuCheck's class
 # 3. jobs/torch_groupnorm_check.py on .devcheck/vectors-head (git HEAD's layer) and .devcheck/vectors (working tree) (written here by io.gnsweep.layer.TorchVectors)
-# 4. the README's pandas snippet on docs/study/study-batch
+# 4. the pandas snippet of docs/results-schema.md on docs/study/study-batch
 OUT="${OUT:-/tmp/devcheck-out}"
 mkdir -p "$OUT"
 set -o pipefail
@@ -50,9 +50,9 @@ print("valid discovery JSON:", d)
     echo "exit ($v): $rc"; rc_torch+="$v=$rc "
   done
   echo
-  echo "=== 4. README pandas snippet on docs/study/study-batch"
+  echo "=== 4. docs/results-schema.md pandas snippet on docs/study/study-batch"
   PYTHONUNBUFFERED=1 python3 - <<'EOF'
-# pandas (pyarrow)  -- the README snippet as written, path adapted from results/quick
+# pandas (pyarrow)  -- the docs/results-schema.md snippet as written, path adapted from results/quick
 import pandas as pd
 trials = pd.read_parquet("docs/study/study-batch/trials")
 epochs = pd.read_parquet("docs/study/study-batch/epochs")
@@ -65,7 +65,7 @@ print("trials:", trials.shape, " epochs:", epochs.shape)
 print(trials.dtypes.to_string())
 print(trials[["trial_id", "norm", "groups", "batch_size", "seed", "status", "test_accuracy", "device"]]
       .sort_values("trial_id").head(8).to_string(index=False))
-print("--- mean test_accuracy by norm, groups, batch_size (as the README's DuckDB query; dropna=False keeps groups=null)")
+print("--- mean test_accuracy by norm, groups, batch_size (as the DuckDB query of docs/results-schema.md; dropna=False keeps groups=null)")
 print(trials.groupby(["norm", "groups", "batch_size"], dropna=False)["test_accuracy"].agg(["mean", "count"]).to_string())
 print(epochs.dtypes.to_string())
 print(epochs.sort_values(["trial_id", "epoch"]).head(4).to_string(index=False))

@@ -5,6 +5,7 @@ import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.model.Model;
+import io.gnsweep.model.Net;
 import io.gnsweep.model.NetworkFactory;
 import io.gnsweep.model.NetworkFactory.NetworkSpec;
 import io.gnsweep.model.NormKind;
@@ -232,6 +233,10 @@ public final class Bench {
                     cfgs.add(new Cfg(m, m == Model.VGG_CIFAR ? 0.25 : 1.0, bs));
                 }
             }
+            // ResNet-20 (a ComputationGraph) at the paper's small and usual batch sizes
+            for (int bs : List.of(2, 8, 32)) {
+                cfgs.add(new Cfg(Model.RESNET, 1.0, bs));
+            }
         }
         List<NormKind> norms = List.of(NormKind.GROUP, NormKind.BATCH, NormKind.NONE);
         // "group-nd4j": the GroupNorm network again with gnsweep's fused CPU kernels off (GroupNorm on its ND4J
@@ -272,10 +277,10 @@ public final class Bench {
             Nd4j.getRandom().setSeed(7);
             INDArray x = Nd4j.randn(DataType.FLOAT, cfg.batch(), ch, size, size);
             INDArray y = oneHot(cfg.batch(), 10);
-            Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
+            Map<String, Net> nets = new LinkedHashMap<>();
             Map<String, Integer> warm = new LinkedHashMap<>();
             for (String n : variants) {
-                MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(cfg.model(), normOf(n), 8, cfg.width(), ch,
+                Net net = NetworkFactory.create(new NetworkSpec(cfg.model(), normOf(n), 8, cfg.width(), ch,
                         size, size, 10, 1e-3, 1));
                 usePath(n);
                 // warm-up (FACTS: the first ~100 iterations are slower): the full run takes 100 iterations and
@@ -298,7 +303,7 @@ public final class Bench {
             for (int r = 0; r < rounds; r++) {
                 gemm.add(sgemm.getAsDouble());
                 for (String n : rotate(variants, r)) {
-                    MultiLayerNetwork net = nets.get(n);
+                    Net net = nets.get(n);
                     usePath(n);
                     int it = 0;
                     long t0 = System.nanoTime();
@@ -336,7 +341,7 @@ public final class Bench {
                         String.format(Locale.ROOT, "%.1f MFLOP/image (conv, x3); %.1f%% of sgemm", flopsPerImage / 1e6,
                                 100 * gflops / median(gemm)));
             }
-            nets.values().forEach(MultiLayerNetwork::close);
+            nets.values().forEach(n -> n.dl4j().close());
         }
         System.clearProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY);
         add("train", "sgemm_gflops", "2048^3 float, Nd4j.gemm", median(gemm), "GFLOP/s", "", null, "info",
@@ -458,6 +463,9 @@ public final class Bench {
 
     /** Forward conv FLOPs per image: 2*K*K*Cin*Cout*H*W for each 3x3 'same' conv; 2x2 pools halve H, W. */
     static double convFlops(Model m, double width, int channels, int size) {
+        if (m.isResidual()) {
+            return resnetConvFlops(Model.DEFAULT_DEPTH, width, channels, size);
+        }
         double flops = 0;
         int cin = channels;
         int h = size;
@@ -467,6 +475,28 @@ public final class Bench {
                 cin = cout;
             }
             h /= 2;
+        }
+        return flops;
+    }
+
+    /** Forward multiply-adds x2 of a CIFAR ResNet's convolutions (3x3 stem, blocks, 1x1 projections). */
+    static double resnetConvFlops(int depth, double width, int channels, int size) {
+        int n = io.gnsweep.model.ResNet.blocksPerStage(depth);
+        int cin = io.gnsweep.model.ResNet.stageChannels(1, width);
+        double flops = 2.0 * 9 * channels * cin * size * size;
+        int h = size;
+        for (int s = 1; s <= 3; s++) {
+            int c = io.gnsweep.model.ResNet.stageChannels(s, width);
+            for (int b = 1; b <= n; b++) {
+                boolean down = s > 1 && b == 1;
+                int ho = down ? h / 2 : h;
+                flops += 2.0 * 9 * cin * c * ho * ho + 2.0 * 9 * c * c * ho * ho;
+                if (down || cin != c) {
+                    flops += 2.0 * cin * c * ho * ho;
+                }
+                cin = c;
+                h = ho;
+            }
         }
         return flops;
     }

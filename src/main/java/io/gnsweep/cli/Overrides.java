@@ -3,7 +3,11 @@ package io.gnsweep.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -55,21 +59,80 @@ public final class Overrides {
         return getInt(c, path);
     }
 
-    /** An int, or a UsageException naming the key and the value. */
+    /**
+     * An int, or a UsageException naming the key and the value. A fractional number (1.5) is refused, not
+     * truncated as Typesafe Config's {@code getInt} would.
+     */
     public static int getInt(Config c, String path) {
         try {
-            return c.getInt(path);
+            if (c.getIsNull(path)) {
+                throw new UsageException(path + " = null: expected a whole number");
+            }
+            return wholeNumber(c.getValue(path), path);
         } catch (ConfigException e) {
             throw new UsageException(path + " = " + render(c, path) + ": expected a whole number");
         }
     }
 
-    /** A number, or a UsageException naming the key and the value. */
+    /**
+     * A list of ints (a single value counts as a list of one), each a whole number, or a UsageException naming
+     * the key and the value.
+     */
+    public static List<Integer> getIntList(Config c, String path) {
+        if (!c.hasPathOrNull(path) || c.getIsNull(path)) {
+            throw new UsageException(path + " = " + render(c, path) + ": expected a list of whole numbers");
+        }
+        ConfigValue v = c.getValue(path);
+        List<Integer> out = new ArrayList<>();
+        if (v.valueType() == ConfigValueType.LIST) {
+            for (ConfigValue item : (ConfigList) v) {
+                out.add(wholeNumber(item, path));
+            }
+        } else {
+            out.add(wholeNumber(v, path));
+        }
+        return out;
+    }
+
+    private static int wholeNumber(ConfigValue v, String path) {
+        Object u = v.unwrapped();
+        if (u instanceof String s) {
+            try {
+                u = new java.math.BigDecimal(s.trim());
+            } catch (NumberFormatException e) {
+                u = null;
+            }
+        }
+        if (u instanceof Number n) {
+            double d = n.doubleValue();
+            if (d == Math.rint(d) && Math.abs(d) <= Integer.MAX_VALUE) {
+                return (int) d;
+            }
+        }
+        throw new UsageException(path + " = " + v.render(ConfigRenderOptions.concise()) + ": expected "
+                + (v.valueType() == ConfigValueType.NUMBER && u instanceof Number ? "a whole number, not a fraction"
+                        : "a whole number"));
+    }
+
+    /** A finite number, or a UsageException naming the key and the value. */
     public static double getDouble(Config c, String path) {
         try {
-            return c.getDouble(path);
+            double d = c.getDouble(path);
+            if (!Double.isFinite(d)) {
+                throw new UsageException(path + " = " + render(c, path) + ": expected a finite number");
+            }
+            return d;
         } catch (ConfigException e) {
             throw new UsageException(path + " = " + render(c, path) + ": expected a number");
+        }
+    }
+
+    /** true or false, or a UsageException naming the key and the value. */
+    public static boolean getBoolean(Config c, String path) {
+        try {
+            return c.getBoolean(path);
+        } catch (ConfigException e) {
+            throw new UsageException(path + " = " + render(c, path) + ": expected true or false");
         }
     }
 

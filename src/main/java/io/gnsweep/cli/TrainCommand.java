@@ -2,6 +2,8 @@ package io.gnsweep.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.gnsweep.data.ClasspathDataFolder;
+import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
@@ -9,6 +11,7 @@ import io.gnsweep.model.Model;
 import io.gnsweep.model.NormKind;
 import io.gnsweep.runtime.NativeSetup;
 import io.gnsweep.train.EpochMetrics;
+import io.gnsweep.train.Protocol;
 import io.gnsweep.train.TrialResult;
 import io.gnsweep.train.TrialSpec;
 import io.gnsweep.train.TrialStatus;
@@ -42,7 +45,8 @@ public final class TrainCommand {
             Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), Arrays.asList(args));
             spec = spec(c);
             threads = Overrides.getInt(c, "threads");
-            LocalDataFolder folder = new LocalDataFolder(Path.of(spec.dataPath()));
+            DataFolder folder = ClasspathDataFolder.isClasspath(spec.dataPath())
+                    ? new ClasspathDataFolder(spec.dataPath()) : new LocalDataFolder(Path.of(spec.dataPath()));
             DatasetLoader.check(spec.dataset(), folder);
             NativeSetup.bindThreads(threads);
             data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
@@ -50,9 +54,15 @@ public final class TrainCommand {
             err.println("gnsweep train: " + e.getMessage());
             return UsageException.EXIT;
         }
-        out.printf(Locale.ROOT, "trial %s: %s on %s (%d train / %d test images), %s, backend %s%s%n",
-                spec.trialId(), spec.model().id(), spec.dataset(), data.train().size(), data.test().size(),
+        Protocol p = spec.protocol();
+        out.printf(Locale.ROOT, "trial %s: %s on %s (%d train / %d test images), %s, %s, backend %s%s%n",
+                spec.trialId(), spec.model().id() + (spec.model().isResidual() ? "-" + spec.modelDepth() : ""),
+                spec.dataset(), data.train().size(), data.test().size(),
                 spec.norm() == NormKind.GROUP ? "GroupNorm G=" + spec.groups() : spec.norm().id(),
+                p.optimizer().id() + (p.weightDecay() > 0 ? " wd " + p.weightDecay() : "")
+                        + (p.lrSchedule() == io.gnsweep.optim.LrSchedule.Kind.CONSTANT ? "" : " " + p.lrSchedule().id())
+                        + (p.warmupEpochs() > 0 ? " warm-up " + p.warmupEpochs() : "")
+                        + (p.augment() == Protocol.Augment.NONE ? "" : " " + p.augment().id()),
                 NativeSetup.backend(), NativeSetup.oneDnnEnabled() ? " (oneDNN)" : "");
         TrialResult result = Trainer.run(spec, data, "cpu", m -> out.println(line(m, spec.epochs())));
         if (result.status() != TrialStatus.COMPLETE) {
@@ -75,11 +85,14 @@ public final class TrainCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        Protocol protocol = ProtocolSettings.read(c, "");
+        ProtocolSettings.refuseInapplicable(protocol, protocol.optimizer() == Protocol.Optimizer.SGD, "");
+        Boolean zeroInit = c.getIsNull("zero-init-last-norm") ? null : Overrides.getBoolean(c, "zero-init-last-norm");
         TrialSpec spec = new TrialSpec(data.name(), data.path(), data.trainLimit(), data.testLimit(), model,
                 Overrides.getDouble(c, "model-width"), norm,
                 norm.usesGroups() ? Integer.valueOf(Overrides.getInt(c, "groups")) : null,
                 Overrides.getInt(c, "batch-size"), Overrides.getDouble(c, "lr"), Overrides.getInt(c, "epochs"),
-                Overrides.getInt(c, "seed"));
+                Overrides.getInt(c, "seed"), Overrides.getInt(c, "model-depth"), zeroInit, protocol);
         try {
             spec.validate();
         } catch (IllegalArgumentException e) {

@@ -15,27 +15,51 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * Builds a {@link Model} with any {@link NormKind}: the same architecture, only the layer after each
  * convolution changes. Weights are initialised from the seed (He initialisation), so the same arguments
- * always give the same network. Adam (betas 0.9/0.999, as labml's experiment) and cross-entropy loss.
+ * always give the same network. Cross-entropy loss; the updater is the spec's (Adam with betas 0.9/0.999, as
+ * labml's experiment, when none is given). Weight decay is DL4J's L2 regularisation (added to the gradient
+ * before the updater, as {@code torch.optim.SGD(weight_decay=...)}) set on each convolution and dense layer,
+ * for their weights only: never on biases or a norm's γ/β.
  */
 public final class NetworkFactory {
     private NetworkFactory() {}
 
-    /** What a network is built from; {@code groups} is used by {@link NormKind#GROUP} only. */
+    /**
+     * What a network is built from; {@code groups} is used by {@link NormKind#GROUP} only, {@code depth} and
+     * {@code zeroInitLastNorm} by {@link Model#RESNET} only; {@code updater} null means Adam at {@code lr}.
+     */
     public record NetworkSpec(Model model, NormKind norm, int groups, double width, int channels, int height,
-                              int imageWidth, int classes, double lr, long seed) {}
+                              int imageWidth, int classes, double lr, long seed, int depth, boolean zeroInitLastNorm,
+                              IUpdater updater, double weightDecay) {
 
-    /** Builds and initialises the network. */
+        /** Adam at {@code lr}, no weight decay, ResNet-20 with γ = 0 on each block's last norm. */
+        public NetworkSpec(Model model, NormKind norm, int groups, double width, int channels, int height,
+                           int imageWidth, int classes, double lr, long seed) {
+            this(model, norm, groups, width, channels, height, imageWidth, classes, lr, seed, Model.DEFAULT_DEPTH,
+                    model.isResidual(), null, 0);
+        }
+    }
+
+    /** Builds and initialises the network, of either DL4J kind. */
+    public static Net create(NetworkSpec s) {
+        return s.model().isResidual() ? Net.of(ResNet.build(s)) : Net.of(build(s));
+    }
+
+    /** Builds and initialises a plain CNN ({@code small-cnn}, {@code vgg-cifar}); see {@link #create} for all. */
     public static MultiLayerNetwork build(NetworkSpec s) {
+        if (s.model().isResidual()) {
+            throw new IllegalArgumentException(s.model().id() + " is a ComputationGraph: use NetworkFactory.create");
+        }
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(s.seed())
                 .dataType(DataType.FLOAT)
                 .weightInit(WeightInit.RELU)
-                .updater(new Adam(s.lr(), 0.9, 0.999, 1e-8))
+                .updater(updater(s))
                 .convolutionMode(ConvolutionMode.Same)
                 .list();
         int index = 0;
@@ -45,8 +69,12 @@ public final class NetworkFactory {
                 int channels = blocks[b][c];
                 String name = "b" + (b + 1) + "c" + (c + 1);
                 boolean normalised = s.norm() != NormKind.NONE;
-                list.layer(index++, new ConvolutionLayer.Builder(3, 3).name(name).nOut(channels)
-                        .hasBias(!normalised).activation(Activation.IDENTITY).build());
+                ConvolutionLayer.Builder conv = new ConvolutionLayer.Builder(3, 3).name(name).nOut(channels)
+                        .hasBias(!normalised).activation(Activation.IDENTITY);
+                if (s.weightDecay() > 0) {
+                    conv.l2(s.weightDecay());
+                }
+                list.layer(index++, conv.build());
                 if (normalised) {
                     list.layer(index++, normLayer(s.norm(), s.groups(), channels, name + "-" + s.norm().id()));
                 }
@@ -57,15 +85,24 @@ public final class NetworkFactory {
             list.layer(index++, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
                     .kernelSize(2, 2).stride(2, 2).name("pool" + (b + 1)).build());
         }
-        list.layer(index, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
-                .nOut(s.classes()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build());
+        OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
+                .nOut(s.classes()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+        if (s.weightDecay() > 0) {
+            out.l2(s.weightDecay());
+        }
+        list.layer(index, out.build());
         list.setInputType(InputType.convolutional(s.height(), s.imageWidth(), s.channels()));
         MultiLayerNetwork net = new MultiLayerNetwork(list.build());
         net.init();
         return net;
     }
 
-    private static Layer normLayer(NormKind kind, int groups, int channels, String name) {
+    /** The spec's updater, or Adam (betas 0.9 / 0.999, eps 1e-8) at its learning rate. */
+    static IUpdater updater(NetworkSpec s) {
+        return s.updater() != null ? s.updater().clone() : new Adam(s.lr(), 0.9, 0.999, 1e-8);
+    }
+
+    static Layer normLayer(NormKind kind, int groups, int channels, String name) {
         switch (kind) {
             case BATCH:
                 return new BatchNormalization.Builder().name(name).build();

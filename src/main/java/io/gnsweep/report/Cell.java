@@ -18,6 +18,7 @@ import java.util.List;
  * @param stdTestAccuracy sample standard deviation (n-1) of the final test accuracy
  * @param meanImagesPerS mean training throughput, images/s
  * @param meanTrainTimeS mean training time, s
+ * @param variant the other settings that vary across the compared trials ("optimizer=sgd"), or ""
  */
 public record Cell(
     String norm,
@@ -29,7 +30,8 @@ public record Cell(
     Double meanTestAccuracy,
     Double stdTestAccuracy,
     Double meanImagesPerS,
-    Double meanTrainTimeS) {
+    Double meanTrainTimeS,
+    String variant) {
 
   /** The order norms are listed in: no norm, then the paper's BN, GN, LN, IN. */
   static final List<String> NORM_ORDER = List.of("none", "batch", "group", "layer", "instance");
@@ -44,9 +46,14 @@ public record Cell(
     return stdTestAccuracy == null ? null : 100.0 * stdTestAccuracy;
   }
 
-  /** The configuration without its batch size, e.g. "GroupNorm G=8". */
+  /** The configuration without its batch size, e.g. "GroupNorm G=8" or "GroupNorm G=8, wd=1.0E-4". */
   public String label() {
-    return label(norm, groups);
+    return label(norm, groups, variant);
+  }
+
+  /** {@link #label(String, Integer)} followed by the variant, when there is one. */
+  public static String label(String norm, Integer groups, String variant) {
+    return label(norm, groups) + (variant == null || variant.isEmpty() ? "" : ", " + variant);
   }
 
   /** A readable name for a norm kind and group count. */

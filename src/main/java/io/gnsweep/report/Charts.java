@@ -75,7 +75,8 @@ public final class Charts {
         "Test error (%)");
     Map<String, Map<String, Cell>> series = new LinkedHashMap<>();
     for (Cell c : axis) {
-      series.computeIfAbsent(c.norm().equals("group") ? "GroupNorm" : c.label(),
+      series.computeIfAbsent(c.norm().equals("group")
+          ? "GroupNorm" + (c.variant().isEmpty() ? "" : ", " + c.variant()) : c.label(),
           k -> new HashMap<>()).put(ReportTables.groupAxisLabel(c), c);
     }
     series.forEach((label, at) -> line(chart, label, labels, at, Cell::meanTestErrorPct, true));
@@ -130,10 +131,11 @@ public final class Charts {
             : String.format(java.util.Locale.ROOT, "%.1f", x)); // XChart drops all on ""
     Map<String, List<EpochPoint>> series = new LinkedHashMap<>();
     points.stream()
-        .sorted(java.util.Comparator.comparing((EpochPoint p) -> Cell.normRank(p.norm()))
+        .sorted(java.util.Comparator.comparing(EpochPoint::variant)
+            .thenComparing((EpochPoint p) -> Cell.normRank(p.norm()))
             .thenComparing(EpochPoint::groups, java.util.Comparator.nullsFirst(Integer::compare))
             .thenComparing(EpochPoint::epoch))
-        .forEach(p -> series.computeIfAbsent(Cell.label(p.norm(), p.groups()),
+        .forEach(p -> series.computeIfAbsent(Cell.label(p.norm(), p.groups(), p.variant()),
             k -> new ArrayList<>()).add(p));
     for (Map.Entry<String, List<EpochPoint>> e : series.entrySet()) {
       List<EpochPoint> ps = e.getValue().stream().filter(p -> !Double.isNaN(y.applyAsDouble(p)))

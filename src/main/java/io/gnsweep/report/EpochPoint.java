@@ -10,6 +10,7 @@ package io.gnsweep.report;
  * @param n trials averaged
  * @param meanTestAccuracy mean test accuracy after this epoch (fraction)
  * @param meanTrainLoss mean training loss of this epoch
+ * @param variant the other settings that vary across the compared trials, or ""
  */
 public record EpochPoint(
     String norm,
@@ -18,4 +19,5 @@ public record EpochPoint(
     int epoch,
     long n,
     Double meanTestAccuracy,
-    Double meanTrainLoss) {}
+    Double meanTrainLoss,
+    String variant) {}

@@ -54,18 +54,19 @@ public final class ReportTables {
 
   /** GN − BN test error per batch size and group count, with the combined std. */
   public static RenderedTable gap(List<Cell> cells) {
-    Map<Integer, Cell> bn = new TreeMap<>();
+    // BN and GN are paired at the same batch size and the same other settings (variant)
+    Map<String, Cell> bn = new TreeMap<>();
     for (Cell c : cells) {
       if (c.norm().equals("batch") && c.meanTestAccuracy() != null) {
-        bn.put(c.batchSize(), c);
+        bn.put(c.variant() + "|" + c.batchSize(), c);
       }
     }
     List<String> dataHeader = List.of("batch_size", "groups", "bn_n", "gn_n",
-        "bn_test_error_pct", "gn_test_error_pct", "gap_pct_points", "gap_std_pct_points");
+        "bn_test_error_pct", "gn_test_error_pct", "gap_pct_points", "gap_std_pct_points", "variant");
     List<List<String>> data = new ArrayList<>();
     List<List<String>> shown = new ArrayList<>();
     for (Cell gn : cells) {
-      Cell b = bn.get(gn.batchSize());
+      Cell b = bn.get(gn.variant() + "|" + gn.batchSize());
       if (!gn.norm().equals("group") || b == null || gn.meanTestAccuracy() == null) {
         continue;
       }
@@ -73,8 +74,9 @@ public final class ReportTables {
       Double sd = gn.stdTestErrorPct() == null || b.stdTestErrorPct() == null ? null
           : Math.sqrt(sq(gn.stdTestErrorPct()) + sq(b.stdTestErrorPct()));
       data.add(List.of(str(gn.batchSize()), str(gn.groups()), str(b.n()), str(gn.n()),
-          str(b.meanTestErrorPct()), str(gn.meanTestErrorPct()), str(gap), str(sd)));
-      shown.add(List.of(str(gn.batchSize()), str(gn.groups()), pm(b), pm(gn),
+          str(b.meanTestErrorPct()), str(gn.meanTestErrorPct()), str(gap), str(sd), gn.variant()));
+      shown.add(List.of((gn.variant().isEmpty() ? "" : gn.variant() + ": ") + gn.batchSize(),
+          str(gn.groups()), pm(b), pm(gn),
           signed(gap) + (sd == null ? "" : " ± " + fmt(sd, 2)), b.n() + " / " + gn.n()));
     }
     String note = "Gap = GN − BN test error in percentage points at the same batch size "
@@ -94,14 +96,14 @@ public final class ReportTables {
     List<List<String>> shown = new ArrayList<>();
     for (Cell c : cells) {
       data.add(List.of(c.norm(), str(c.groups()), str(c.batchSize()), str(c.n()),
-          str(c.meanImagesPerS()), str(c.meanTrainTimeS())));
+          str(c.meanImagesPerS()), str(c.meanTrainTimeS()), c.variant()));
       shown.add(List.of(c.label(), str(c.batchSize()), str(c.n()), fmt(c.meanImagesPerS(), 1),
           fmt(c.meanTrainTimeS(), 1)));
     }
     String note = "Means over COMPLETE trials; training time covers all epochs of a trial.";
     return new RenderedTable(
         new Table("throughput", "Throughput", note, List.of("norm", "groups", "batch_size", "n",
-            "mean_images_per_s", "mean_train_time_s"), data),
+            "mean_images_per_s", "mean_train_time_s", "variant"), data),
         new Table("throughput", "Throughput and training time", note,
             List.of("Configuration", "Batch size", "n", "Images/s", "Training time (s)"), shown),
         true);
@@ -113,15 +115,15 @@ public final class ReportTables {
     List<List<String>> shown = new ArrayList<>();
     for (EpochPoint p : points) {
       data.add(List.of(p.norm(), str(p.groups()), str(p.batchSize()), str(p.epoch()), str(p.n()),
-          str(p.meanTestAccuracy()), str(p.meanTrainLoss())));
-      shown.add(List.of(Cell.label(p.norm(), p.groups()), str(p.batchSize()), str(p.epoch()),
+          str(p.meanTestAccuracy()), str(p.meanTrainLoss()), p.variant()));
+      shown.add(List.of(Cell.label(p.norm(), p.groups(), p.variant()), str(p.batchSize()), str(p.epoch()),
           str(p.n()), fmt(p.meanTestAccuracy() == null ? null : 100 * p.meanTestAccuracy(), 2),
           fmt(p.meanTrainLoss(), 4)));
     }
     String note = "Means over the COMPLETE trials (seeds) of each configuration.";
     return new RenderedTable(
         new Table("epoch_curves", "Per-epoch curves", note, List.of("norm", "groups",
-            "batch_size", "epoch", "n", "mean_test_accuracy", "mean_train_loss"), data),
+            "batch_size", "epoch", "n", "mean_test_accuracy", "mean_train_loss", "variant"), data),
         new Table("epoch_curves", "Per-epoch curves", note, List.of("Configuration",
             "Batch size", "Epoch", "n", "Test accuracy %", "Train loss"), shown),
         false);
@@ -137,9 +139,9 @@ public final class ReportTables {
       }
       data.add(List.of(str(t.sweepId()), str(t.trialId()), str(t.norm()), str(t.groups()),
           str(t.batchSize()), str(t.seed()), str(t.status()), str(t.testAccuracy()),
-          str(t.attempt()), str(t.trainTimeS()), str(t.error())));
+          str(t.attempt()), str(t.trainTimeS()), str(t.error()), t.variant()));
       String err = t.error() == null ? "" : t.error().replaceAll("\\s+", " ");
-      shown.add(List.of(str(t.trialId()), Cell.label(t.norm(), t.groups()), str(t.batchSize()),
+      shown.add(List.of(str(t.trialId()), Cell.label(t.norm(), t.groups(), t.variant()), str(t.batchSize()),
           str(t.seed()), str(t.status()),
           fmt(t.testAccuracy() == null ? null : 100 * (1 - t.testAccuracy()), 2),
           err.length() > 200 ? err.substring(0, 199) + "…" : err));
@@ -152,7 +154,8 @@ public final class ReportTables {
         : "Every trial read, whatever its status.";
     return new RenderedTable(
         new Table(name, title, note, List.of("sweep_id", "trial_id", "norm", "groups",
-            "batch_size", "seed", "status", "test_accuracy", "attempt", "train_time_s", "error"),
+            "batch_size", "seed", "status", "test_accuracy", "attempt", "train_time_s", "error",
+            "variant"),
             data),
         new Table(name, title, note, List.of("Trial", "Configuration", "Batch size", "Seed",
             "Status", "Test error %", "Error"), shown),
@@ -167,6 +170,7 @@ public final class ReportTables {
     if (groupAxis) {
       dataHeader.add("g_label");
     }
+    dataHeader.add("variant");
     List<List<String>> data = new ArrayList<>();
     List<List<String>> shown = new ArrayList<>();
     for (Cell c : cells) {
@@ -176,6 +180,7 @@ public final class ReportTables {
       if (groupAxis) {
         row.add(groupAxisLabel(c));
       }
+      row.add(c.variant());
       data.add(row);
       shown.add(List.of(c.label(), groupAxis ? groupAxisLabel(c) : str(c.groups()),
           str(c.batchSize()), str(c.n()), pm(c), str(c.nFailed()), str(c.nDiverged())));

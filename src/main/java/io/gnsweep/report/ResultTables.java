@@ -1,8 +1,12 @@
 package io.gnsweep.report;
 
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
@@ -85,7 +89,58 @@ public final class ResultTables {
       }
     }
     Dataset<Row> epochs = epochPaths.isEmpty() ? null : readParquet(spark, epochPaths, "epochs");
-    return new ResultTables(latestAttempt(trials).cache(), epochs, List.copyOf(notes));
+    Dataset<Row> latest = latestAttempt(trials);
+    return new ResultTables(latest.withColumn("variant", variant(latest)).cache(), epochs,
+        List.copyOf(notes));
+  }
+
+  /**
+   * The settings besides norm, groups and batch size that tell configurations apart, with the
+   * label each gets and the value a row written before the column existed stands for (null: none).
+   */
+  private static final List<List<String>> VARIANT_COLUMNS = List.of(
+      Arrays.asList("model", "model", null),
+      Arrays.asList("model_depth", "depth", null),
+      Arrays.asList("model_width", "width", null),
+      Arrays.asList("zero_init_last_norm", "zero-init", null),
+      Arrays.asList("optimizer", "optimizer", "adam"),
+      Arrays.asList("momentum", "momentum", null),
+      Arrays.asList("nesterov", "nesterov", null),
+      Arrays.asList("weight_decay", "wd", "0.0"),
+      Arrays.asList("lr_schedule", "schedule", "constant"),
+      Arrays.asList("lr_milestones", "milestones", null),
+      Arrays.asList("lr_decay", "lr-decay", null),
+      Arrays.asList("warmup_epochs", "warm-up", "0.0"),
+      Arrays.asList("augment", "augment", "none"),
+      Arrays.asList("epochs", "epochs", null));
+
+  /**
+   * A label of the settings that vary across the compared trials ("optimizer=sgd, wd=1.0E-4"),
+   * empty when only norm, groups and batch size do: cells, curves and trials are told apart by it.
+   */
+  private static Column variant(Dataset<Row> trials) {
+    List<String> present = Arrays.asList(trials.columns());
+    List<Column> values = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (List<String> v : VARIANT_COLUMNS) {
+      if (present.contains(v.get(0))) {
+        values.add(coalesce(col(v.get(0)).cast("string"), lit(v.get(2) == null ? "-" : v.get(2))));
+        names.add(v.get(1));
+      }
+    }
+    if (values.isEmpty()) {
+      return lit("");
+    }
+    Row distinct = trials.agg(countDistinct(values.get(0)),
+        values.subList(1, values.size()).stream().map(c -> countDistinct(c)).toArray(Column[]::new))
+        .first();
+    List<Column> parts = new ArrayList<>();
+    for (int i = 0; i < values.size(); i++) {
+      if (distinct.getLong(i) > 1) {
+        parts.add(concat(lit(names.get(i) + "="), values.get(i)));
+      }
+    }
+    return parts.isEmpty() ? lit("") : concat_ws(", ", parts.toArray(Column[]::new));
   }
 
   /** Things the reader noticed (a missing epochs table), for the page and stderr. */
@@ -96,7 +151,7 @@ public final class ResultTables {
   /** Every (norm, groups, batch size) cell, aggregated over seeds, in display order. */
   public List<Cell> cells() {
     Column complete = col("status").equalTo("COMPLETE").and(col("test_accuracy").isNotNull());
-    Dataset<Row> agg = trials.groupBy("norm", "groups", "batch_size").agg(
+    Dataset<Row> agg = trials.groupBy("norm", "groups", "batch_size", "variant").agg(
         sum(when(complete, 1).otherwise(0)).cast("long").as("n"),
         sum(when(col("status").equalTo("FAILED"), 1).otherwise(0)).cast("long").as("n_failed"),
         sum(when(col("status").equalTo("DIVERGED"), 1).otherwise(0)).cast("long")
@@ -118,7 +173,8 @@ public final class ResultTables {
           nullable(r, "mean_acc"),
           n < 2 ? null : nullable(r, "std_acc"),
           nullable(r, "mean_ips"),
-          nullable(r, "mean_time")));
+          nullable(r, "mean_time"),
+          r.getString(r.fieldIndex("variant"))));
     }
     cells.sort(CELL_ORDER);
     return cells;
@@ -141,16 +197,16 @@ public final class ResultTables {
       return List.of();
     }
     Dataset<Row> done = trials.filter(col("status").equalTo("COMPLETE"))
-        .select("sweep_id", "trial_id", "norm", "groups", "batch_size");
+        .select("sweep_id", "trial_id", "norm", "groups", "batch_size", "variant");
     Dataset<Row> agg = epochs.dropDuplicates("sweep_id", "trial_id", "epoch")
         .join(done, new String[] {"sweep_id", "trial_id"})
-        .groupBy("norm", "groups", "batch_size", "epoch")
+        .groupBy("norm", "groups", "batch_size", "epoch", "variant")
         .agg(count(lit(1)).as("n"), avg("test_accuracy").as("acc"), avg("train_loss").as("loss"))
-        .orderBy("norm", "groups", "batch_size", "epoch");
+        .orderBy("variant", "norm", "groups", "batch_size", "epoch");
     List<EpochPoint> points = new ArrayList<>();
     for (Row r : agg.collectAsList()) {
       points.add(new EpochPoint(r.getString(0), r.isNullAt(1) ? null : r.getInt(1), r.getInt(2),
-          r.getInt(3), r.getLong(4), nullable(r, "acc"), nullable(r, "loss")));
+          r.getInt(3), r.getLong(5), nullable(r, "acc"), nullable(r, "loss"), r.getString(4)));
     }
     return points;
   }
@@ -159,15 +215,18 @@ public final class ResultTables {
   public List<TrialRecord> trials() {
     Dataset<Row> t = trials.select(col("sweep_id"), col("trial_id"), col("norm"), col("groups"),
         col("batch_size"), col("seed"), col("status"), col("test_accuracy"), col("error"),
-        col("attempt"), hasColumn("train_time_s") ? col("train_time_s") : lit(null).cast("double"));
+        col("attempt"), hasColumn("train_time_s") ? col("train_time_s") : lit(null).cast("double"),
+        col("variant"));
     List<TrialRecord> out = new ArrayList<>();
     for (Row r : t.collectAsList()) {
       out.add(new TrialRecord(r.getString(0), r.getString(1), r.getString(2),
           r.isNullAt(3) ? null : r.getInt(3), r.getInt(4), r.isNullAt(5) ? null : r.getInt(5),
           r.getString(6), r.isNullAt(7) ? null : r.getDouble(7), r.getString(8),
-          r.isNullAt(9) ? null : r.getInt(9), r.isNullAt(10) ? null : r.getDouble(10)));
+          r.isNullAt(9) ? null : r.getInt(9), r.isNullAt(10) ? null : r.getDouble(10),
+          r.getString(11)));
     }
-    out.sort(Comparator.comparing((TrialRecord x) -> Cell.normRank(x.norm()))
+    out.sort(Comparator.comparing(TrialRecord::variant)
+        .thenComparing((TrialRecord x) -> Cell.normRank(x.norm()))
         .thenComparing(TrialRecord::norm)
         .thenComparing(TrialRecord::groups, Comparator.nullsFirst(Comparator.naturalOrder()))
         .thenComparing(TrialRecord::batchSize)
@@ -203,9 +262,10 @@ public final class ResultTables {
     return new Table("sweeps", "Sweeps", "What was run, and on which software.", header, rows);
   }
 
-  /** Cell order: norm kind (paper order), group count, batch size. */
+  /** Cell order: variant, norm kind (paper order), group count, batch size. */
   static final Comparator<Cell> CELL_ORDER =
-      Comparator.comparing((Cell c) -> Cell.normRank(c.norm()))
+      Comparator.comparing(Cell::variant)
+          .thenComparing((Cell c) -> Cell.normRank(c.norm()))
           .thenComparing(Cell::norm)
           .thenComparing(Cell::groups, Comparator.nullsFirst(Comparator.naturalOrder()))
           .thenComparing(Cell::batchSize);
@@ -229,7 +289,8 @@ public final class ResultTables {
   private static Dataset<Row> readParquet(SparkSession spark, List<String> paths, String what)
       throws BadInputException {
     try {
-      return spark.read().parquet(paths.toArray(String[]::new));
+      // mergeSchema: tables written before a column existed (the protocol columns) read beside newer ones
+      return spark.read().option("mergeSchema", "true").parquet(paths.toArray(String[]::new));
     } catch (Exception e) { // AnalysisException (checked in Java's eyes): not Parquet, empty...
       String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst()
           .orElse(e.toString());

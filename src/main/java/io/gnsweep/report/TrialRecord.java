@@ -14,6 +14,7 @@ package io.gnsweep.report;
  * @param error the error message of a FAILED or DIVERGED trial, or {@code null}
  * @param attempt which attempt produced this row
  * @param trainTimeS training time, s, or {@code null}
+ * @param variant the other settings that vary across the compared trials, or ""
  */
 public record TrialRecord(
     String sweepId,
@@ -26,4 +27,5 @@ public record TrialRecord(
     Double testAccuracy,
     String error,
     Integer attempt,
-    Double trainTimeS) {}
+    Double trainTimeS,
+    String variant) {}

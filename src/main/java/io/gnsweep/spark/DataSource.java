@@ -1,5 +1,6 @@
 package io.gnsweep.spark;
 
+import io.gnsweep.data.ClasspathDataFolder;
 import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.LocalDataFolder;
@@ -14,7 +15,9 @@ import org.apache.spark.SparkFiles;
 /**
  * How executors reach the dataset: files the driver shipped with {@code SparkContext.addFile} (a local
  * folder on the driver; no shared file system needed), or a shared URI every executor reads itself
- * (hdfs://, s3a://, file://...). Each executor JVM loads a dataset once and shares it between its trials.
+ * (hdfs://, s3a://, file://...), or a {@code classpath:} folder inside the application jar (the shipped
+ * Fashion-MNIST subset), which every executor already has. Each executor JVM loads a dataset once and shares
+ * it between its trials.
  */
 record DataSource(String dataset, String uri) implements Serializable {
     private static final Map<String, TrainTest> CACHE = new LinkedHashMap<>();
@@ -30,9 +33,14 @@ record DataSource(String dataset, String uri) implements Serializable {
         return path.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*") && !path.matches("^[A-Za-z]:\\\\.*");
     }
 
+    /** The folder behind a dataset.path URI: a {@code classpath:} folder, else whatever Hadoop reads. */
+    static DataFolder uriFolder(String uri) {
+        return ClasspathDataFolder.isClasspath(uri) ? new ClasspathDataFolder(uri) : new HadoopDataFolder(uri);
+    }
+
     /** The folder as seen from the executor running this code. */
     DataFolder folder() {
-        return uri == null ? new LocalDataFolder(Path.of(SparkFiles.getRootDirectory())) : new HadoopDataFolder(uri);
+        return uri == null ? new LocalDataFolder(Path.of(SparkFiles.getRootDirectory())) : uriFolder(uri);
     }
 
     /** Loads (or reuses) the data in this JVM. */

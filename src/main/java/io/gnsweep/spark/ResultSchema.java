@@ -6,8 +6,11 @@ import org.apache.parquet.schema.MessageTypeParser;
 /**
  * The Parquet schemas of the result tables. Plain types only (strings, ints, longs, doubles, UTC
  * timestamps in microseconds), so Spark SQL, DuckDB and pandas read them without help. Optional columns
- * are null where the issue says so (groups unless norm = group, error unless the trial did not complete,
- * metrics when no epoch finished).
+ * are null where they do not apply (groups unless norm = group, model_depth and zero_init_last_norm unless the
+ * model is resnet, momentum and nesterov unless the optimizer is sgd, lr_milestones and lr_decay unless the
+ * schedule is step, error unless the trial did not complete, metrics when no epoch finished). The protocol
+ * columns are optional so that tables written before they existed merge with newer ones (read with
+ * {@code mergeSchema}); in such older rows they are null, and mean Adam, no decay, a constant rate.
  */
 final class ResultSchema {
     private ResultSchema() {}
@@ -26,6 +29,17 @@ final class ResultSchema {
             + "  required binary dataset (STRING);\n"
             + "  required binary model (STRING);\n"
             + "  required double model_width;\n"
+            + "  optional int32 model_depth;\n"
+            + "  optional boolean zero_init_last_norm;\n"
+            + "  optional binary optimizer (STRING);\n"
+            + "  optional double momentum;\n"
+            + "  optional boolean nesterov;\n"
+            + "  optional double weight_decay;\n"
+            + "  optional binary lr_schedule (STRING);\n"
+            + "  optional binary lr_milestones (STRING);\n"
+            + "  optional double lr_decay;\n"
+            + "  optional double warmup_epochs;\n"
+            + "  optional binary augment (STRING);\n"
             + "  optional int32 train_limit;\n"
             + "  optional int32 test_limit;\n"
             + "  required binary status (STRING);\n"

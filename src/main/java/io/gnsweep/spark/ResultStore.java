@@ -2,6 +2,8 @@ package io.gnsweep.spark;
 
 import io.gnsweep.runtime.Provenance;
 import io.gnsweep.train.EpochMetrics;
+import io.gnsweep.optim.LrSchedule;
+import io.gnsweep.train.Protocol;
 import io.gnsweep.train.TrialResult;
 import io.gnsweep.train.TrialSpec;
 import java.io.IOException;
@@ -251,6 +253,20 @@ final class ResultStore implements Serializable {
         g.append("batch_size", s.batchSize()).append("lr", s.lr()).append("epochs", s.epochs())
                 .append("seed", (int) s.seed()).append("dataset", s.dataset()).append("model", s.model().id())
                 .append("model_width", s.width());
+        Protocol p = s.protocol();
+        if (s.model().isResidual()) {
+            g.append("model_depth", s.modelDepth()).append("zero_init_last_norm", s.effectiveZeroInitLastNorm());
+        }
+        g.append("optimizer", p.optimizer().id());
+        if (p.optimizer() == Protocol.Optimizer.SGD) {
+            g.append("momentum", p.momentum()).append("nesterov", p.nesterov());
+        }
+        g.append("weight_decay", p.weightDecay()).append("lr_schedule", p.lrSchedule().id());
+        if (p.lrSchedule() == LrSchedule.Kind.STEP) {
+            g.append("lr_milestones", p.lrMilestones().stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(","))).append("lr_decay", p.lrDecay());
+        }
+        g.append("warmup_epochs", p.warmupEpochs()).append("augment", p.augment().id());
         optional(g, "train_limit", s.trainLimit());
         optional(g, "test_limit", s.testLimit());
         g.append("status", r.status().name());
@@ -267,15 +283,15 @@ final class ResultStore implements Serializable {
                 .append("started_at", micros(r.startedAt())).append("finished_at", micros(r.finishedAt()))
                 .append("attempt", ctx.attempt()).append("executor_id", ctx.executorId())
                 .append("host", ctx.host()).append("device", r.device());
-        Provenance p = ctx.provenance();
-        optional(g, "gnsweep_version", p.gnsweepVersion());
-        optional(g, "git_commit", p.gitCommit());
-        optional(g, "dl4j_version", p.dl4jVersion());
-        optional(g, "nd4j_backend", p.nd4jBackend());
-        optional(g, "spark_version", p.sparkVersion());
-        optional(g, "java_version", p.javaVersion());
-        optional(g, "os", p.os());
-        optional(g, "arch", p.arch());
+        Provenance v = ctx.provenance();
+        optional(g, "gnsweep_version", v.gnsweepVersion());
+        optional(g, "git_commit", v.gitCommit());
+        optional(g, "dl4j_version", v.dl4jVersion());
+        optional(g, "nd4j_backend", v.nd4jBackend());
+        optional(g, "spark_version", v.sparkVersion());
+        optional(g, "java_version", v.javaVersion());
+        optional(g, "os", v.os());
+        optional(g, "arch", v.arch());
         return g;
     }
 

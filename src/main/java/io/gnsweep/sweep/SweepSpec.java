@@ -8,9 +8,11 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import io.gnsweep.cli.DataSettings;
 import io.gnsweep.cli.Overrides;
+import io.gnsweep.cli.ProtocolSettings;
 import io.gnsweep.cli.UsageException;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NormKind;
+import io.gnsweep.train.Protocol;
 import io.gnsweep.train.TrialSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,8 +28,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A validated sweep: the Cartesian product norm x batch-size x groups (for {@code group} only) x seed over
- * one dataset, model and training recipe. Build it with {@link #load}; every problem is a
+ * A validated sweep: the Cartesian product model-depth x optimizer x weight-decay (each when swept) x norm x
+ * batch-size x groups (for {@code group} only) x seed over one dataset, model and training protocol. Build it with {@link #load}; every problem is a
  * {@link UsageException} naming the key and the value.
  */
 public final class SweepSpec {
@@ -37,6 +39,12 @@ public final class SweepSpec {
     public static final String DEFAULT_SPEC = "gnsweep/quick.conf";
     /** Batch size at which {@code lr-scaling = linear} leaves the learning rate unchanged. */
     public static final int LR_REFERENCE_BATCH = 32;
+
+    /** Keys added with the training protocol; see {@link #canonicalJson()}. */
+    private static final List<String> PROTOCOL_KEYS = List.of("model-depth", "zero-init-last-norm",
+            "axes.model-depth", "axes.optimizer", "axes.weight-decay", "train.optimizer", "train.momentum",
+            "train.nesterov", "train.weight-decay", "train.lr-schedule", "train.lr-milestones", "train.lr-decay",
+            "train.warmup-epochs", "train.augment");
 
     private final Config config;
     private final String name;
@@ -50,6 +58,11 @@ public final class SweepSpec {
     private final List<Integer> batchSizes;
     private final List<Integer> groups;
     private final List<Integer> seeds;
+    private final Boolean zeroInitLastNorm;
+    private final Protocol protocol;
+    private final List<Integer> depths;
+    private final List<Protocol.Optimizer> optimizers;
+    private final List<Double> weightDecays;
     private final String output;
     private final boolean cpuFallback;
     private final List<TrialSpec> trials;
@@ -76,6 +89,21 @@ public final class SweepSpec {
         this.batchSizes = ints(c, "axes.batch-size");
         this.groups = ints(c, "axes.groups");
         this.seeds = ints(c, "axes.seed");
+        this.zeroInitLastNorm = c.getIsNull("zero-init-last-norm") ? null
+                : Overrides.getBoolean(c, "zero-init-last-norm");
+        this.protocol = ProtocolSettings.read(c, "train.");
+        this.depths = axisOr(c, "axes.model-depth", "model-depth",
+                () -> ints(c, "axes.model-depth"), () -> List.of(Overrides.getInt(c, "model-depth")));
+        this.optimizers = axisOr(c, "axes.optimizer", "train.optimizer", () -> {
+            List<Protocol.Optimizer> out = new ArrayList<>();
+            for (String o : strings(c, "axes.optimizer")) {
+                out.add(parse(() -> Protocol.Optimizer.parse(o)));
+            }
+            return out;
+        }, () -> List.of(protocol.optimizer()));
+        this.weightDecays = axisOr(c, "axes.weight-decay", "train.weight-decay",
+                () -> numbers(c, "axes.weight-decay"), () -> List.of(protocol.weightDecay()));
+        ProtocolSettings.refuseInapplicable(protocol, optimizers.contains(Protocol.Optimizer.SGD), "train.");
         this.output = Overrides.getString(c, "output");
         try {
             this.cpuFallback = c.getBoolean("gpu.cpu-fallback");
@@ -117,26 +145,72 @@ public final class SweepSpec {
     private List<TrialSpec> expand() {
         validateAxes();
         List<TrialSpec> out = new ArrayList<>();
-        for (NormKind norm : norms) {
-            for (int bs : batchSizes) {
-                double trialLr = lrScaling.equals("linear") ? lr * bs / LR_REFERENCE_BATCH : lr;
-                List<Integer> gs = norm.usesGroups() ? groups : java.util.Collections.singletonList(null);
-                for (Integer g : gs) {
-                    for (int seed : seeds) {
-                        TrialSpec t = new TrialSpec(data.name(), data.path(), data.trainLimit(), data.testLimit(),
-                                model, width, norm, g, bs, trialLr, epochs, seed);
-                        try {
-                            t.validate();
-                        } catch (IllegalArgumentException e) {
-                            throw new UsageException(e.getMessage().replaceFirst("^(batch-size|groups) ", "axes.$1 ")
-                                    .replaceFirst("^(epochs|lr) ", "train.$1 "));
+        for (int depth : depths) {
+            for (Protocol.Optimizer optimizer : optimizers) {
+                for (double wd : weightDecays) {
+                    Protocol p = new Protocol(optimizer, protocol.momentum(), protocol.nesterov(), wd,
+                            protocol.lrSchedule(), protocol.lrMilestones(), protocol.lrDecay(), protocol.warmupEpochs(),
+                            protocol.augment());
+                    for (NormKind norm : norms) {
+                        for (int bs : batchSizes) {
+                            double trialLr = lrScaling.equals("linear") ? lr * bs / LR_REFERENCE_BATCH : lr;
+                            List<Integer> gs = norm.usesGroups() ? groups : java.util.Collections.singletonList(null);
+                            for (Integer g : gs) {
+                                for (int seed : seeds) {
+                                    TrialSpec t = new TrialSpec(data.name(), data.path(), data.trainLimit(),
+                                            data.testLimit(), model, width, norm, g, bs, trialLr, epochs, seed, depth,
+                                            zeroInitLastNorm, p);
+                                    try {
+                                        t.validate();
+                                    } catch (IllegalArgumentException e) {
+                                        throw new UsageException(specKey(e.getMessage()));
+                                    }
+                                    out.add(t);
+                                }
+                            }
                         }
-                        out.add(t);
                     }
                 }
             }
         }
         return List.copyOf(out);
+    }
+
+    /** Rewrites a trial's message "key = value: why" with the key as this spec spells it. */
+    private String specKey(String message) {
+        int eq = message.indexOf(" = ");
+        String key = eq < 0 ? "" : message.substring(0, eq);
+        String rest = eq < 0 ? message : message.substring(eq);
+        boolean swept = switch (key) {
+            case "batch-size", "groups" -> true;
+            case "model-depth" -> depths.size() > 1 || !config.getIsNull("axes.model-depth");
+            case "weight-decay" -> !config.getIsNull("axes.weight-decay");
+            default -> false;
+        };
+        if (swept) {
+            return "axes." + key + rest;
+        }
+        if (key.equals("epochs") || key.equals("lr") || ProtocolSettings.KEYS.contains(key)) {
+            return "train." + key + rest;
+        }
+        return message;
+    }
+
+    /** An optional axis: its values when set (and the single key left at its default), else the single value. */
+    private <T> List<T> axisOr(Config c, String axis, String single, java.util.function.Supplier<List<T>> axisValues,
+                               java.util.function.Supplier<List<T>> singleValue) {
+        if (c.getIsNull(axis)) {
+            return singleValue.get();
+        }
+        Config reference = ConfigFactory.parseResources(REFERENCE).resolve();
+        if (!c.getValue(single).unwrapped().equals(reference.getValue(single).unwrapped())) {
+            throw new UsageException(axis + " and " + single + " are both set: sweep the axis, or set the single"
+                    + " value, not both");
+        }
+        List<T> values = axisValues.get();
+        requireNonEmpty(axis, values);
+        requireDistinct(axis, values);
+        return values;
     }
 
     private void validateAxes() {
@@ -146,6 +220,9 @@ public final class SweepSpec {
         requireDistinct("axes.norm", norms);
         requireDistinct("axes.batch-size", batchSizes);
         requireDistinct("axes.seed", seeds);
+        if (!(width > 0)) {
+            throw new UsageException("model-width = " + width + ": must be > 0");
+        }
         for (int bs : batchSizes) {
             if (bs < 1) {
                 throw new UsageException("axes.batch-size = " + bs + ": must be >= 1");
@@ -162,11 +239,17 @@ public final class SweepSpec {
                 if (g < 1) {
                     throw new UsageException("axes.groups = " + g + ": must be >= 1");
                 }
-                for (int channels : model.normalisedChannels(width)) {
-                    if (channels % g != 0) {
-                        throw new UsageException("axes.groups = " + g + ": does not divide the " + channels
-                                + " channels of a normalised layer of " + model.id()
-                                + (width != 1.0 ? " (model-width = " + width + ")" : ""));
+                for (int depth : depths) {
+                    if (model.isResidual()) {
+                        parse(() -> io.gnsweep.model.ResNet.blocksPerStage(depth));
+                    }
+                    for (int channels : model.normalisedChannels(width, model.isResidual() ? depth : Model.DEFAULT_DEPTH)) {
+                        if (channels % g != 0) {
+                            throw new UsageException("axes.groups = " + g + ": does not divide the " + channels
+                                    + " channels of a normalised layer of " + model.id()
+                                    + (model.isResidual() ? "-" + depth : "")
+                                    + (width != 1.0 ? " (model-width = " + width + ")" : ""));
+                        }
                     }
                 }
             }
@@ -176,9 +259,6 @@ public final class SweepSpec {
         }
         if (!(lr > 0)) {
             throw new UsageException("train.lr = " + lr + ": must be > 0");
-        }
-        if (!(width > 0)) {
-            throw new UsageException("model-width = " + width + ": must be > 0");
         }
     }
 
@@ -210,15 +290,18 @@ public final class SweepSpec {
     }
 
     private static List<Integer> ints(Config c, String path) {
+        return Overrides.getIntList(c, path);
+    }
+
+    private static List<Double> numbers(Config c, String path) {
         try {
-            return c.getIntList(path);
+            return new ArrayList<>(c.getDoubleList(path));
         } catch (ConfigException e) {
             try {
-                return List.of(c.getInt(path));
+                return List.of(c.getDouble(path));
             } catch (ConfigException e2) {
-                throw new UsageException(path + " = " + (c.hasPathOrNull(path) && !c.getIsNull(path)
-                        ? c.getValue(path).render(ConfigRenderOptions.concise()) : "null")
-                        + ": expected a list of whole numbers");
+                throw new UsageException(path + " = " + c.getValue(path).render(ConfigRenderOptions.concise())
+                        + ": expected a list of numbers");
             }
         }
     }
@@ -268,7 +351,20 @@ public final class SweepSpec {
      */
     public String canonicalJson() {
         Config identity = config.withoutPath("output").withoutPath("dataset.path");
+        // protocol keys at their defaults are left out, so a spec written before they existed keeps its sweep id
+        // (and its results folder); what they default to is what such a spec ran
+        Config reference = ConfigFactory.parseResources(REFERENCE).resolve();
+        for (String key : PROTOCOL_KEYS) {
+            if (identity.hasPathOrNull(key) && java.util.Objects.equals(unwrapped(identity, key),
+                    unwrapped(reference, key))) {
+                identity = identity.withoutPath(key);
+            }
+        }
         return identity.root().render(ConfigRenderOptions.concise().setJson(true));
+    }
+
+    private static Object unwrapped(Config c, String key) {
+        return c.getIsNull(key) ? null : c.getValue(key).unwrapped();
     }
 
     /** The full resolved spec as JSON (for spec.json). */
@@ -289,7 +385,11 @@ public final class SweepSpec {
 
     /** A one-line description for logs. */
     public String describe() {
-        return String.format(Locale.ROOT, "sweep %s (%s): %d trials of %s on %s, %d epoch(s)", name, sweepId(),
-                trials.size(), model.id(), data.name(), epochs);
+        return String.format(Locale.ROOT, "sweep %s (%s): %d trials of %s on %s, %d epoch(s), %s", name, sweepId(),
+                trials.size(), model.id() + (model.isResidual() ? "-" + depths.stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining("/")) : ""), data.name(), epochs,
+                optimizers.stream().map(Protocol.Optimizer::id).collect(java.util.stream.Collectors.joining("/"))
+                        + (protocol.lrSchedule() == io.gnsweep.optim.LrSchedule.Kind.CONSTANT ? "" : ", " + protocol.lrSchedule().id() + " schedule")
+                        + (protocol.augment() == Protocol.Augment.NONE ? "" : ", " + protocol.augment().id()));
     }
 }

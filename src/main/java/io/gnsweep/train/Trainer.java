@@ -2,6 +2,7 @@ package io.gnsweep.train;
 
 import io.gnsweep.data.ImageDataset;
 import io.gnsweep.data.TrainTest;
+import io.gnsweep.model.Net;
 import io.gnsweep.model.NetworkFactory;
 import io.gnsweep.model.NetworkFactory.NetworkSpec;
 import io.gnsweep.runtime.NativeSetup;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -21,7 +21,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Mini-batches are drawn from a permutation of the training set shuffled each epoch from the trial's
  * seed; the last incomplete mini-batch is dropped, so every step sees exactly {@code batchSize} images (a
- * batch of 1 would give BatchNorm no statistics to speak of).
+ * batch of 1 would give BatchNorm no statistics to speak of). Training images are augmented when the protocol
+ * says so ({@link Augmentation}); evaluation never is. The learning rate follows the protocol's schedule per
+ * iteration ({@link Optimizers}).
  */
 public final class Trainer {
     private static final int EVAL_BATCH = 250;
@@ -30,6 +32,12 @@ public final class Trainer {
 
     /** Runs the trial; {@code onEpoch} sees each epoch's metrics as soon as they exist. */
     public static TrialResult run(TrialSpec spec, TrainTest data, String device, Consumer<EpochMetrics> onEpoch) {
+        return run(spec, data, device, onEpoch, net -> { });
+    }
+
+    /** As {@link #run(TrialSpec, TrainTest, String, Consumer)}; {@code trained} sees the network after each epoch. */
+    static TrialResult run(TrialSpec spec, TrainTest data, String device, Consumer<EpochMetrics> onEpoch,
+                           Consumer<Net> trained) {
         Instant started = Instant.now();
         List<EpochMetrics> epochs = new ArrayList<>();
         long numParams = 0;
@@ -42,19 +50,24 @@ public final class Trainer {
                 throw new IllegalArgumentException("batch-size = " + spec.batchSize() + " exceeds the "
                         + train.size() + " training images");
             }
-            MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(spec.model(), spec.norm(),
-                    spec.groups() == null ? 0 : spec.groups(), spec.width(), train.channels(), train.height(),
-                    train.width(), train.numClasses(), spec.lr(), spec.seed()));
+            Net net = network(spec, train);
             numParams = net.numParams();
+            boolean decayed = spec.protocol().weightDecay() > 0;
+            Augmentation augmentation = spec.protocol().augment() == Protocol.Augment.CROP_FLIP
+                    ? new Augmentation(spec.seed()) : null;
             for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
                 long t0 = System.nanoTime();
                 double lossSum = 0;
                 int steps = 0;
-                Batches batches = new Batches(train, spec.batchSize(), permutation(train.size(), spec.seed(), epoch));
+                Batches batches = new Batches(train, spec.batchSize(), permutation(train.size(), spec.seed(), epoch))
+                        .augment(augmentation, epoch);
                 while (batches.hasNext()) {
                     batches.next();
+                    // DL4J's score adds the decay term 0.5 * wd * |W|^2 of the parameters the step started from;
+                    // the data loss alone is what PyTorch reports and what the tables hold
+                    double penalty = decayed ? net.regularization() : 0;
                     net.fit(batches.features(), batches.labels());
-                    double loss = net.score();
+                    double loss = net.score() - penalty;
                     if (!Double.isFinite(loss)) {
                         return new TrialResult(spec, TrialStatus.DIVERGED, "train loss became " + loss + " at epoch "
                                 + epoch + ", step " + (steps + 1), epochs, numParams, started, Instant.now(), device);
@@ -71,6 +84,7 @@ public final class Trainer {
                 EpochMetrics m = new EpochMetrics(epoch, lossSum / steps, eval[0], eval[1], seconds,
                         (double) steps * spec.batchSize() / seconds);
                 epochs.add(m);
+                trained.accept(net);
                 onEpoch.accept(m);
             }
             return new TrialResult(spec, TrialStatus.COMPLETE, null, epochs, numParams, started, Instant.now(), device);
@@ -78,6 +92,16 @@ public final class Trainer {
             String message = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
             return new TrialResult(spec, TrialStatus.FAILED, message, epochs, numParams, started, Instant.now(), device);
         }
+    }
+
+    /** The trial's network with its optimiser and schedule, initialised from its seed. */
+    public static Net network(TrialSpec spec, ImageDataset train) {
+        int stepsPerEpoch = train.size() / spec.batchSize();
+        return NetworkFactory.create(new NetworkSpec(spec.model(), spec.norm(),
+                spec.groups() == null ? 0 : spec.groups(), spec.width(), train.channels(), train.height(),
+                train.width(), train.numClasses(), spec.lr(), spec.seed(), spec.modelDepth(),
+                spec.effectiveZeroInitLastNorm(), Optimizers.updater(spec, stepsPerEpoch),
+                spec.protocol().weightDecay()));
     }
 
     /** Pads images smaller than the model's input (e.g. 28x28 Fashion-MNIST for vgg-cifar's 32x32). */
@@ -106,7 +130,7 @@ public final class Trainer {
     }
 
     /** Mean cross-entropy and accuracy over the whole set, in inference mode. */
-    static double[] evaluate(MultiLayerNetwork net, ImageDataset test) {
+    static double[] evaluate(Net net, ImageDataset test) {
         double lossSum = 0;
         long correct = 0;
         int[] order = new int[test.size()];
@@ -116,7 +140,7 @@ public final class Trainer {
         Batches batches = new Batches(test, EVAL_BATCH, order).keepLast();
         while (batches.hasNext()) {
             int[] labels = batches.next();
-            INDArray probs = net.output(batches.features(), false);
+            INDArray probs = net.output(batches.features());
             float[] p = probs.dup('c').data().asFloat();
             int k = test.numClasses();
             for (int i = 0; i < labels.length; i++) {
@@ -139,6 +163,8 @@ public final class Trainer {
         private final int size;
         private final int[] order;
         private boolean keepLast;
+        private Augmentation augmentation;
+        private int epoch;
         private int position;
         private INDArray features;
         private INDArray labels;
@@ -151,6 +177,13 @@ public final class Trainer {
 
         Batches keepLast() {
             keepLast = true;
+            return this;
+        }
+
+        /** Augments every image (null: none), drawn from (seed, epoch, image index). */
+        Batches augment(Augmentation a, int epochOfBatches) {
+            this.augmentation = a;
+            this.epoch = epochOfBatches;
             return this;
         }
 
@@ -169,7 +202,12 @@ public final class Trainer {
             float[] pixels = data.pixels();
             for (int i = 0; i < n; i++) {
                 int img = order[position + i];
-                System.arraycopy(pixels, img * imageSize, x, i * imageSize, imageSize);
+                if (augmentation == null) {
+                    System.arraycopy(pixels, img * imageSize, x, i * imageSize, imageSize);
+                } else {
+                    augmentation.apply(pixels, img, x, i * imageSize, data.channels(), data.height(), data.width(),
+                            epoch);
+                }
                 labelIds[i] = data.labels()[img];
                 y[i * classes + labelIds[i]] = 1f;
             }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.gnsweep.data.FashionMnistFolder;
 import io.gnsweep.spark.SweepFixture;
 import io.gnsweep.spark.SweepFixture.Run;
 import java.io.IOException;
@@ -50,7 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterSweepTest {
-    static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    /** A local folder on the driver, so the data reaches the executors by addFile. */
+    static Path fashion;
     private static final Duration SWEEP_TIMEOUT = Duration.ofMinutes(3);
 
     @TempDir
@@ -58,8 +60,8 @@ class ClusterSweepTest {
     static LocalCluster cluster;
 
     @BeforeAll
-    static void startCluster() {
-        assertTrue(Files.isDirectory(FASHION), "these tests need Debian's dataset-fashion-mnist in " + FASHION);
+    static void startCluster() throws IOException {
+        fashion = FashionMnistFolder.local(dir.resolve("fashion-mnist"));
         // each worker also offers one made-up GPU (worker 1: address 0, worker 2: address 1); only the GPU test
         // asks for them
         cluster = LocalCluster.start(dir.resolve("cluster"), 2, 1, Map.of("GNSWEEP_WORKER_GPUS", "1", "GNSWEEP_FAKE_GPUS", "1"));
@@ -75,7 +77,7 @@ class ClusterSweepTest {
     /** A small real sweep: 8 trials (batch, group G=2) x (bs 16, 32) x (seed 1, 2) on 256 images. */
     static List<String> tiny(Path out, String... more) {
         List<String> args = new ArrayList<>(List.of("name=tiny", "output=" + out, "model-width=0.25",
-                "dataset.path=" + FASHION, "dataset.train-limit=256", "dataset.test-limit=128",
+                "dataset.path=" + fashion, "dataset.train-limit=256", "dataset.test-limit=128",
                 "axes.norm=[batch,group]", "axes.batch-size=[16,32]", "axes.groups=[2]", "axes.seed=[1,2]",
                 "train.lr=0.002", "--master", cluster.masterUrl()));
         args.addAll(List.of(more));

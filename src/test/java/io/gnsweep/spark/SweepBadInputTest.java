@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gnsweep.data.FashionMnistFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ class SweepBadInputTest {
         "model=transformer             | unknown model 'transformer'",
         "axes.seed=[]                  | axes.seed = []: empty axis",
         "dataset.path=/no/such/folder  | dataset.path = /no/such/folder: no such folder",
-        "dataset.name=cifar10          | dataset.path = /usr/share/datasets/fashion-mnist: ",
+        "dataset.name=cifar10          | dataset.path = classpath:gnsweep/data/fashion-mnist-subset: ",
         "--frobnicate                  | unknown option '--frobnicate'",
     })
     void isRefusedBeforeAnyWork(String bad, String expected) {
@@ -58,11 +59,7 @@ class SweepBadInputTest {
 
     @Test
     void corruptDataIsNamed() throws Exception {
-        Path data = Files.createDirectories(dir.resolve("fm"));
-        for (String f : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                "t10k-labels-idx1-ubyte.gz")) {
-            Files.copy(SweepFixture.FASHION.resolve(f), data.resolve(f));
-        }
+        Path data = FashionMnistFolder.copyShippedSubset(dir.resolve("fm"));
         Files.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new byte[] {0x1f, (byte) 0x8b, 1, 2, 3});
         SweepFixture.Run run = sweep(tiny(dir.resolve("o"), "dataset.path=" + data));
         assertEquals(2, run.exit());

@@ -2,23 +2,22 @@ package io.gnsweep.spark;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gnsweep.data.ClasspathDataFolder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Runs small real sweeps (Fashion-MNIST subsets, a quarter-width small-cnn) and captures their output. */
 public final class SweepFixture {
-    static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
-
     private SweepFixture() {}
 
+    /** The sweeps below use the quick spec's default data: the Fashion-MNIST subset inside the jar. */
     static void requireData() {
-        assertTrue(Files.isDirectory(FASHION), "these tests need Debian's dataset-fashion-mnist in " + FASHION
-                + " (apt-get install dataset-fashion-mnist; .ci/run installs it)");
+        assertTrue(new ClasspathDataFolder(ClasspathDataFolder.SHIPPED_FASHION_MNIST).exists("train-images-idx3-ubyte.gz"),
+                "the Fashion-MNIST subset is missing from the class path (src/main/resources/gnsweep/data)");
     }
 
     /** A tiny but real sweep: 4 trials (batch, group G=2) x (bs 16, 32), 1 epoch on 256 images. */

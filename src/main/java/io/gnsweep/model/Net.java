@@ -1,0 +1,64 @@
+package io.gnsweep.model;
+
+import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A built network of either DL4J kind (a {@link MultiLayerNetwork} for the plain CNNs, a {@link ComputationGraph}
+ * for the ResNet), seen through the few calls a trial makes, so that training, evaluation and benchmarks treat
+ * both alike.
+ */
+public interface Net {
+    /** One training step on a mini-batch (NCHW features, one-hot labels). */
+    void fit(INDArray features, INDArray labels);
+
+    /** The last step's loss, including the regularisation term DL4J adds to it (see {@link #regularization}). */
+    double score();
+
+    /** The weight-decay term DL4J adds to {@link #score()} for the current parameters (0 without decay). */
+    double regularization();
+
+    /** Class probabilities in inference mode. */
+    INDArray output(INDArray features);
+
+    /** Class probabilities in training mode (batch statistics), without updating anything. */
+    INDArray outputTraining(INDArray features);
+
+    long numParams();
+
+    /** Parameters by DL4J's names ({@code 0_W} for a network, {@code stem_W} for a graph): views, not copies. */
+    Map<String, INDArray> paramTable();
+
+    /** The DL4J object itself. */
+    org.deeplearning4j.nn.api.Model dl4j();
+
+    /** Wraps a multi-layer network. */
+    static Net of(MultiLayerNetwork n) {
+        return new Net() {
+            @Override public void fit(INDArray x, INDArray y) { n.fit(x, y); }
+            @Override public double score() { return n.score(); }
+            @Override public double regularization() { return n.calcRegularizationScore(true); }
+            @Override public INDArray output(INDArray x) { return n.output(x, false); }
+            @Override public INDArray outputTraining(INDArray x) { return n.output(x, true); }
+            @Override public long numParams() { return n.numParams(); }
+            @Override public Map<String, INDArray> paramTable() { return n.paramTable(); }
+            @Override public org.deeplearning4j.nn.api.Model dl4j() { return n; }
+        };
+    }
+
+    /** Wraps a graph with one input and one output. */
+    static Net of(ComputationGraph g) {
+        return new Net() {
+            @Override public void fit(INDArray x, INDArray y) { g.fit(new INDArray[] {x}, new INDArray[] {y}); }
+            @Override public double score() { return g.score(); }
+            @Override public double regularization() { return g.calcRegularizationScore(true); }
+            @Override public INDArray output(INDArray x) { return g.output(false, x)[0]; }
+            @Override public INDArray outputTraining(INDArray x) { return g.output(true, x)[0]; }
+            @Override public long numParams() { return g.numParams(); }
+            @Override public Map<String, INDArray> paramTable() { return g.paramTable(); }
+            @Override public org.deeplearning4j.nn.api.Model dl4j() { return g; }
+        };
+    }
+}
