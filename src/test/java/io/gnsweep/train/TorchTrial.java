@@ -1,14 +1,14 @@
 package io.gnsweep.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gnsweep.data.ClasspathDataFolder;
+import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.ImageDataset;
 import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.model.Model;
-import io.gnsweep.model.NetworkFactory;
-import io.gnsweep.model.NetworkFactory.NetworkSpec;
 import io.gnsweep.model.NormKind;
 import io.gnsweep.runtime.NativeSetup;
 import java.io.IOException;
@@ -52,7 +52,9 @@ import org.nd4j.linalg.learning.config.NoOp;
 final class TorchTrial {
     static final Path PYTHON = Path.of("/usr/bin/python3");
     static final Path SCRIPT = Path.of("jobs/torch_trial.py");
-    static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
+    /** Debian's dataset-fashion-mnist where installed, else the subset inside the jar (the same first images). */
+    static final String DEFAULT_DATA = Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist"))
+            ? "/usr/share/datasets/fashion-mnist" : ClasspathDataFolder.SHIPPED_FASHION_MNIST;
     /** Trainer's evaluation batch; inference does not depend on it beyond rounding. */
     static final int EVAL_BATCH = 250;
 
@@ -122,22 +124,24 @@ final class TorchTrial {
     }
 
     /**
-     * What to run besides DL4J's float32 runs on {@code paths} and the float32 replica: float64 runs of both for
-     * the first {@code float64Steps} steps (-1: all, 0: none; they are slow: DL4J has no oneDNN in float64, and
-     * torch's float64 CPU convolutions are slow too); {@code perturbed} ulp-perturbed float32 replicas (see
+     * What to run besides DL4J's float32 runs on {@code paths} and the float32 replica: a float64 replica for the
+     * first {@code float64Steps} steps and DL4J float64 runs for the first {@code dl4jFloat64Steps} (at most as
+     * many; -1: all, 0: none; they are slow: DL4J has no oneDNN in float64, torch's float64 CPU convolutions are
+     * slow too, and they are compared on the steps both ran); {@code perturbed} ulp-perturbed float32 replicas (see
      * jobs/torch_trial.py); {@code epsScale} != 1 makes a deliberately wrong replica; {@code reuseReplica} keeps
      * the replica's result in {@code dir} when its manifest and arguments are unchanged; {@code dumpAfter} > 0
      * writes every run's parameters after that many steps into {@code dir/dump-<run>/} (float64 little-endian,
      * one file per parameter) to see where runs part.
      */
-    record Options(List<GnPath> paths, int float64Steps, int perturbed, double epsScale, boolean reuseReplica,
-                   int dumpAfter) {}
+    record Options(List<GnPath> paths, int float64Steps, int dl4jFloat64Steps, int perturbed, double epsScale,
+                   boolean reuseReplica, int dumpAfter) {}
 
     /** Loads the data, prepares ND4J (one thread) and runs {@link #run}. */
     static Outcome run(Trial t, String dataPath, Path dir, Options opt) throws IOException, InterruptedException {
         NativeSetup.bindThreads(1);
-        TrainTest data = DatasetLoader.load("fashion-mnist", new LocalDataFolder(Path.of(dataPath)), t.trainLimit(),
-                t.testLimit());
+        DataFolder folder = ClasspathDataFolder.isClasspath(dataPath) ? new ClasspathDataFolder(dataPath)
+                : new LocalDataFolder(Path.of(dataPath));
+        TrainTest data = DatasetLoader.load("fashion-mnist", folder, t.trainLimit(), t.testLimit());
         return run(t, Trainer.fitToModel(t.spec(dataPath), data), dir, opt);
     }
 
@@ -148,9 +152,13 @@ final class TorchTrial {
     static Outcome run(Trial t, TrainTest fitted, Path dir, Options opt) throws IOException, InterruptedException {
         ImageDataset train = fitted.train();
         ImageDataset test = fitted.test();
-        MultiLayerNetwork net = NetworkFactory.build(new NetworkSpec(t.model(), t.norm(),
-                t.groups() == null ? 0 : t.groups(), t.width(), train.channels(), train.height(), train.width(),
-                train.numClasses(), t.lr(), t.seed()));
+        // the harness's own network: its updater and learning-rate schedule follow the trial's protocol
+        org.deeplearning4j.nn.api.Model built = Trainer.network(t.spec("(in memory)"), train).dl4j();
+        if (!(built instanceof MultiLayerNetwork)) {
+            throw new IllegalArgumentException(t.model().id() + " is a " + built.getClass().getSimpleName()
+                    + ": the exporter handles MultiLayerNetworks only so far");
+        }
+        MultiLayerNetwork net = (MultiLayerNetwork) built;
         int[][] batches = batches(train.size(), t.batchSize(), t.seed(), t.epochs());
         TorchExchange.write(dir, net, InputType.convolutional(train.height(), train.width(), train.channels()), train,
                 batches, learningRates(net, batches.length), test, EVAL_BATCH);
@@ -166,8 +174,9 @@ final class TorchTrial {
         pb.environment().put("OMP_NUM_THREADS", "1");
         Process torch = pb.start();
         try {
-            MultiLayerNetwork f64 = steps64 > 0 ? net.convertDataType(DataType.DOUBLE) : null;
-            int[][] batches64 = java.util.Arrays.copyOf(batches, steps64);
+            int dl4jSteps64 = opt.dl4jFloat64Steps() < 0 ? steps64 : Math.min(opt.dl4jFloat64Steps(), steps64);
+            MultiLayerNetwork f64 = dl4jSteps64 > 0 ? net.convertDataType(DataType.DOUBLE) : null;
+            int[][] batches64 = java.util.Arrays.copyOf(batches, dl4jSteps64);
             Map<String, Run> dl4j = new LinkedHashMap<>();
             List<GnPath> used = t.norm() == NormKind.BATCH ? List.of(GnPath.FUSED) : opt.paths();
             for (GnPath p : used) {
@@ -458,7 +467,7 @@ final class TorchTrial {
         s.append(String.format(Locale.ROOT, "trial %s: %d steps%n", o.trial().id(), steps));
         table(s, "float32 runs against " + ref.label(), f32, ref, steps);
         if (!f64.isEmpty() && t64 != null) {
-            table(s, "float64 runs against torch-f64", f64, t64, t64.losses().length);
+            table(s, "float64 runs against torch-f64", f64, t64, f64.get(0).losses().length);
         }
         return s.toString();
     }
@@ -483,8 +492,12 @@ final class TorchTrial {
                 }
             }
             Diff d = diff(r, ref, steps);
-            s.append(String.format(Locale.ROOT, "  %9.2e/%9.2e  %7.2f%% %9.5f %6d  %7.1f%n", d.maxAbs(), d.maxRel(),
-                    100 * r.testAccuracy(), r.testLoss(), disagreements(r, ref), r.seconds()));
+            // test metrics are comparable only after the same number of steps
+            String test = r.losses().length == ref.losses().length ? String.format(Locale.ROOT, "%7.2f%% %9.5f %6d",
+                    100 * r.testAccuracy(), r.testLoss(), disagreements(r, ref)) : String.format(Locale.ROOT,
+                    "%-24s", "(test after " + r.losses().length + ")");
+            s.append(String.format(Locale.ROOT, "  %9.2e/%9.2e  %s  %7.1f%n", d.maxAbs(), d.maxRel(), test,
+                    r.seconds()));
         }
         s.append(String.format(Locale.ROOT, "  %-16s  %7.2f%% %9.5f (reference)%n", ref.label(),
                 100 * ref.testAccuracy(), ref.testLoss()));
@@ -514,8 +527,8 @@ final class TorchTrial {
         Map<String, String> a = new LinkedHashMap<>(Map.of("model", "vgg-cifar", "model-width", "0.25", "norm",
                 "group", "groups", "8", "batch-size", "32", "lr", "1e-3", "epochs", "1", "seed", "1",
                 "train-limit", "2000", "test-limit", "1000"));
-        a.putAll(Map.of("paths", "fused,nd4j", "float64-steps", "-1", "perturbed", "4", "eps-scale", "1",
-                "data", DEFAULT_DATA, "reuse-replica", "false", "dump-after", "0"));
+        a.putAll(Map.of("paths", "fused,nd4j", "float64-steps", "-1", "dl4j-float64-steps", "-1", "perturbed", "4",
+                "eps-scale", "1", "data", DEFAULT_DATA, "reuse-replica", "false", "dump-after", "0"));
         Set<String> extra = Set.of("dir", "out", "losses");
         for (String arg : args) {
             int eq = arg.indexOf('=');
@@ -544,7 +557,7 @@ final class TorchTrial {
         }
         Path dir = a.containsKey("dir") ? Path.of(a.get("dir")) : Files.createTempDirectory("torch-trial-");
         Outcome o = run(t, a.get("data"), dir, new Options(paths, Integer.parseInt(a.get("float64-steps")),
-                Integer.parseInt(a.get("perturbed")), Double.parseDouble(a.get("eps-scale")), Boolean.parseBoolean(a.get("reuse-replica")),
+                Integer.parseInt(a.get("dl4j-float64-steps")), Integer.parseInt(a.get("perturbed")), Double.parseDouble(a.get("eps-scale")), Boolean.parseBoolean(a.get("reuse-replica")),
                 Integer.parseInt(a.get("dump-after"))));
         String report = report(o);
         System.out.print(report);
