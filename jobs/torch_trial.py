@@ -9,7 +9,7 @@ hard-coded here), trains it on exactly those mini-batches with DL4J's update rul
 writes the per-step losses and the test metrics as JSON.
 
     /usr/bin/python3 jobs/torch_trial.py EXCHANGE_DIR [--float64-steps K] [--perturb N] [--out FILE]
-                                         [--threads N] [--eps-scale X] [--dump-after K]
+                                         [--threads N] [--eps-scale X] [--dump-after K] [--save-states]
 
 Runs, all from the exported initial weights: "float32", the replica proper; "float64" (inputs and
 weights upcast exactly; the first K steps only with --float64-steps K), the reference of the exact
@@ -20,6 +20,8 @@ far float32 rounding alone moves this trial. --eps-scale multiplies every normal
 EXCHANGE_DIR/torch-result.json) holds, per run: "loss" (the training loss of each step, at the
 weights before that step's update, as DL4J's net.score()), then after the last step "test_loss",
 "test_accuracy", "test_correct" and "predictions" (the argmax class of each test image).
+--save-states writes the float32 run's parameters at the start of every step, for the Java side to
+compute its own loss at exactly the replica's weights (a comparison free of the chaos of training).
 
 What the replica must match, and how (DL4J 1.0.0-M2.1 semantics):
 - conv2d: weights [out, in, kH, kW] in both; DL4J's Same mode pads (top, bottom, left, right) as
@@ -183,9 +185,12 @@ def dump(replica, folder):
         t.detach().to(replica.torch.float64).numpy().astype("<f8").tofile(os.path.join(folder, "%s.%s.bin" % (name, key)))
 
 
-def train_and_test(torch, manifest, folder, dtype, eps_scale, steps=None, dump_after=0, perturb=0):
-    """Trains on the first `steps` mini-batches (all when None), then evaluates on the test set."""
+def train_and_test(torch, manifest, folder, dtype, eps_scale, steps=None, dump_after=0, perturb=0, states=None):
+    """Trains on the first `steps` mini-batches (all when None), then evaluates on the test set; with `states`,
+    writes the trainable parameters each step starts from to states/<step>.bin (float32, manifest order)."""
     replica = Replica(torch, manifest, folder, dtype, eps_scale, perturb)
+    if states:
+        os.makedirs(states, exist_ok=True)
     net = manifest["network"]
     train = manifest["train"]
     images = read_array(folder, train["images"])
@@ -206,6 +211,10 @@ def train_and_test(torch, manifest, folder, dtype, eps_scale, steps=None, dump_a
     t0 = time.time()
     for step in range(batches.shape[0] if steps is None else min(steps, batches.shape[0])):
         idx = batches[step]
+        if states:
+            with open(os.path.join(states, "%d.bin" % (step + 1)), "wb") as f:
+                for _, _, t, _ in replica.params:
+                    f.write(t.detach().to(torch.float32).numpy().astype("<f4").tobytes())
         x = replica.tensor(images[idx])
         y = torch.tensor(labels[idx], dtype=torch.long)
         logits = replica.forward(x, True)
@@ -255,6 +264,9 @@ def main(argv):
     ap.add_argument("--out")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eps-scale", type=float, default=1.0)
+    ap.add_argument("--save-states", action="store_true",
+                    help="write the trainable parameters every float32 step starts from to EXCHANGE_DIR/states/<step>.bin"
+                         " (little-endian float32, the manifest's trainable parameters in order)")
     ap.add_argument("--dump-after", type=int, default=0,
                     help="write the parameters after this many steps to EXCHANGE_DIR/dump-torch-<dtype>/")
     args = ap.parse_args(argv)
@@ -274,7 +286,8 @@ def main(argv):
     torch.set_num_threads(args.threads)
     result = {"format": FORMAT, "torch_version": torch.__version__, "eps_scale": args.eps_scale, "runs": {}}
     runs = result["runs"]
-    runs["float32"] = train_and_test(torch, manifest, args.folder, torch.float32, args.eps_scale, None, args.dump_after)
+    runs["float32"] = train_and_test(torch, manifest, args.folder, torch.float32, args.eps_scale, None, args.dump_after,
+                                     0, os.path.join(args.folder, "states") if args.save_states else None)
     if args.float64_steps != 0:
         runs["float64"] = train_and_test(torch, manifest, args.folder, torch.float64, args.eps_scale,
                                          args.float64_steps, args.dump_after)

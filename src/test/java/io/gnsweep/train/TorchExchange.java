@@ -262,10 +262,7 @@ final class TorchExchange {
             e.put("file", file);
             e.put("shape", a.shape());
             IUpdater u = layer.getUpdaterByParam(key);
-            boolean state = layer instanceof BatchNormalization && (BatchNormalizationParamInitializer.GLOBAL_MEAN.equals(key)
-                    || BatchNormalizationParamInitializer.GLOBAL_VAR.equals(key)
-                    || BatchNormalizationParamInitializer.GLOBAL_LOG_STD.equals(key));
-            if (state) {
+            if (isState(layer, key)) {
                 // running statistics: DL4J updates them by its own rule (NoOp updater, "gradient" = the change)
                 if (!(u instanceof NoOp)) {
                     throw new IllegalArgumentException(i + "/" + key + ": running statistic with updater " + u);
@@ -287,6 +284,41 @@ final class TorchExchange {
             out.put(key, e);
         }
         return out;
+    }
+
+    /** Whether the parameter is a running statistic (BatchNorm's mean and variance), not trained by gradients. */
+    static boolean isState(Layer layer, String key) {
+        return layer instanceof BatchNormalization && (BatchNormalizationParamInitializer.GLOBAL_MEAN.equals(key)
+                || BatchNormalizationParamInitializer.GLOBAL_VAR.equals(key)
+                || BatchNormalizationParamInitializer.GLOBAL_LOG_STD.equals(key));
+    }
+
+    /** The trainable parameters (views) in the manifest's order: layers in order, each layer's in DL4J's order. */
+    static List<INDArray> trainable(MultiLayerNetwork net) {
+        List<INDArray> out = new ArrayList<>();
+        for (int i = 0; i < net.getnLayers(); i++) {
+            Layer layer = net.getLayerWiseConfigurations().getConf(i).getLayer();
+            for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
+                if (!isState(layer, p.getKey())) {
+                    out.add(p.getValue());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Sets the trainable parameters from a file of the replica's states ({@code states/<step>.bin}). */
+    static void readTrainable(Path file, MultiLayerNetwork net) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        for (INDArray p : trainable(net)) {
+            float[] v = new float[(int) p.length()];
+            b.asFloatBuffer().get(v);
+            b.position(b.position() + 4 * v.length);
+            p.assign(org.nd4j.linalg.factory.Nd4j.create(v, p.shape(), 'c').castTo(p.dataType()));
+        }
+        if (b.hasRemaining()) {
+            throw new IOException(file + ": " + b.remaining() + " bytes beyond the network's parameters");
+        }
     }
 
     /** The updater's settings except its learning rate (per step in the manifest's {@code train.lr}). */

@@ -97,7 +97,7 @@ final class TorchTrial {
      * suffix for BatchNorm networks) and the replica's ({@code torch-f32}, {@code torch-f64}, the ulp-perturbed
      * {@code torch-f32-p1} ...).
      */
-    record Outcome(Trial trial, Map<String, Run> dl4j, Map<String, Run> torch) {
+    record Outcome(Trial trial, Map<String, Run> dl4j, Map<String, Run> torch, Map<String, double[]> atTorch) {
         Run torch32() {
             return torch.get("torch-f32");
         }
@@ -131,10 +131,12 @@ final class TorchTrial {
      * jobs/torch_trial.py); {@code epsScale} != 1 makes a deliberately wrong replica; {@code reuseReplica} keeps
      * the replica's result in {@code dir} when its manifest and arguments are unchanged; {@code dumpAfter} > 0
      * writes every run's parameters after that many steps into {@code dir/dump-<run>/} (float64 little-endian,
-     * one file per parameter) to see where runs part.
+     * one file per parameter) to see where runs part; {@code atReplicaWeights} also computes DL4J's float32 loss of
+     * every step at the float32 replica's weights of that step (the {@code -at-torch} runs: no training of its own,
+     * so no chaos; see {@link #atReplicaWeights}).
      */
     record Options(List<GnPath> paths, int float64Steps, int dl4jFloat64Steps, int perturbed, double epsScale,
-                   boolean reuseReplica, int dumpAfter) {}
+                   boolean reuseReplica, int dumpAfter, boolean atReplicaWeights) {}
 
     /** Loads the data, prepares ND4J (one thread) and runs {@link #run}. */
     static Outcome run(Trial t, String dataPath, Path dir, Options opt) throws IOException, InterruptedException {
@@ -205,7 +207,14 @@ final class TorchTrial {
             if (!replica.containsKey("torch-f32")) {
                 throw new IOException("the replica wrote no float32 run");
             }
-            return new Outcome(t, dl4j, replica);
+            Map<String, double[]> atTorch = new LinkedHashMap<>();
+            if (opt.atReplicaWeights()) {
+                for (GnPath p : used) {
+                    String label = "dl4j-f32" + (t.norm() == NormKind.BATCH ? "" : "-" + p.id()) + "-at-torch";
+                    atTorch.put(label, onPath(p, () -> atReplicaWeights(net.clone(), dir, train, batches)));
+                }
+            }
+            return new Outcome(t, dl4j, replica, atTorch);
         } finally {
             torch.destroy();
         }
@@ -309,12 +318,33 @@ final class TorchTrial {
         return type == DataType.FLOAT ? a : a.castTo(type);
     }
 
-    private interface Job {
-        Run get();
+    /**
+     * DL4J's training loss of every step computed at the weights the float32 replica started that step from (its
+     * {@code states/<step>.bin}), on that step's batch, in training mode (batch statistics; nothing is updated).
+     * Both sides evaluate the same function at the same point, so the two differ by rounding alone at every step,
+     * however far the free-running trainings have parted.
+     */
+    static double[] atReplicaWeights(MultiLayerNetwork net, Path dir, ImageDataset train, int[][] batches) {
+        double[] losses = new double[batches.length];
+        DataType type = net.params().dataType();
+        try {
+            for (int s = 0; s < batches.length; s++) {
+                TorchExchange.readTrainable(dir.resolve("states").resolve((s + 1) + ".bin"), net);
+                losses[s] = net.score(new org.nd4j.linalg.dataset.DataSet(features(train, batches[s], type),
+                        labels(train, batches[s], type)), true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return losses;
+    }
+
+    private interface Job<T> {
+        T get();
     }
 
     /** Runs the job with the GroupNorm layers on the given path, restoring the property after. */
-    private static Run onPath(GnPath p, Job job) {
+    private static <T> T onPath(GnPath p, Job<T> job) {
         String before = System.getProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY);
         System.setProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY, p.property);
         try {
@@ -368,6 +398,9 @@ final class TorchTrial {
         if (opt.dumpAfter() > 0) {
             cmd.add("--dump-after");
             cmd.add(Integer.toString(opt.dumpAfter()));
+        }
+        if (opt.atReplicaWeights()) {
+            cmd.add("--save-states");
         }
         return cmd;
     }
@@ -469,6 +502,14 @@ final class TorchTrial {
         if (!f64.isEmpty() && t64 != null) {
             table(s, "float64 runs against torch-f64", f64, t64, f64.get(0).losses().length);
         }
+        if (!o.atTorch().isEmpty()) {
+            s.append(String.format(Locale.ROOT, "DL4J float32 at the float32 replica's weights of each step, against its"
+                    + " loss there (max abs / max rel over all %d steps):%n", steps));
+            o.atTorch().forEach((label, losses) -> {
+                Diff d = diff(new Run(label, losses, 0, 0, new int[0], 0), o.torch32(), steps);
+                s.append(String.format(Locale.ROOT, "  %-24s %9.2e/%9.2e%n", label, d.maxAbs(), d.maxRel()));
+            });
+        }
         return s.toString();
     }
 
@@ -529,6 +570,7 @@ final class TorchTrial {
                 "train-limit", "2000", "test-limit", "1000"));
         a.putAll(Map.of("paths", "fused,nd4j", "float64-steps", "-1", "dl4j-float64-steps", "-1", "perturbed", "4",
                 "eps-scale", "1", "data", DEFAULT_DATA, "reuse-replica", "false", "dump-after", "0"));
+        a.put("at-replica-weights", "true");
         Set<String> extra = Set.of("dir", "out", "losses");
         for (String arg : args) {
             int eq = arg.indexOf('=');
@@ -558,7 +600,7 @@ final class TorchTrial {
         Path dir = a.containsKey("dir") ? Path.of(a.get("dir")) : Files.createTempDirectory("torch-trial-");
         Outcome o = run(t, a.get("data"), dir, new Options(paths, Integer.parseInt(a.get("float64-steps")),
                 Integer.parseInt(a.get("dl4j-float64-steps")), Integer.parseInt(a.get("perturbed")), Double.parseDouble(a.get("eps-scale")), Boolean.parseBoolean(a.get("reuse-replica")),
-                Integer.parseInt(a.get("dump-after"))));
+                Integer.parseInt(a.get("dump-after")), Boolean.parseBoolean(a.get("at-replica-weights"))));
         String report = report(o);
         System.out.print(report);
         try {

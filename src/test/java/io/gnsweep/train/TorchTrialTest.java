@@ -38,47 +38,48 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * A whole trial trained by DL4J agrees with its independent PyTorch replica ({@code jobs/torch_trial.py}), from
- * the same initial weights and mini-batches: small-cnn and vgg-cifar, BatchNorm and GroupNorm (both of the
- * layer's paths), Adam, one epoch of 62 steps on the first 2,000 Fashion-MNIST images, tested on the first 1,000.
- *
- * <p>What agreement can mean, measured on these trials (docs/torch-trial-check.txt):
- * <ul>
- * <li>In float64 the two implementations compute the same thing: per-step losses agree to ~1e-15 relative
- *     over tens of steps and the test losses to as many digits. Any difference in what is computed is far
- *     larger: GroupNorm's eps off by 10x moves the first loss by ~1e-5, a 1-ulp float32 change of the weights
- *     by ~1e-7, the unbiased instead of the biased running variance the test loss by more. {@link #TOL_F64} =
- *     1e-9 lies between the two populations with a factor of 100 to spare on each side.</li>
- * <li>In float32 the first step's loss (the forward pass at identical weights) differs by rounding alone:
- *     ~1e-7 for GroupNorm, ~3e-5 for BatchNorm, whose batch mean ND4J accumulates in float32 (an error of
- *     ~sqrt(n)·2^-24·|μ|/σ, n = N·H·W up to 32,768 here). After that, float32 training is chaotic: one
- *     rounding-level difference that flips a 2x2 max-pool window's argmax between two near-equal values
- *     reroutes that window's gradient, and Adam's first updates (±lr for any gradient element above ~3e-7,
- *     whatever its size) turn the changed elements into lr-sized weight changes. Losses then part by 1e-3 to
- *     1e-1 within tens of steps. Which step the first such event falls on is chance, so no per-step bound
- *     tighter than the whole spread holds for any float32 implementation, torch's own included: float32 replicas
- *     whose initial weights differ by at most one ulp ({@value #PERTURBED} per trial, seeds 1..4) show that
- *     spread. DL4J's float32 run must stay within {@link #ENSEMBLE_FACTOR} times it: its loss at every step and
- *     its test accuracy, both measured from the float32 replica.</li>
- * </ul>
+ * the same initial weights and mini-batches: small-cnn and vgg-cifar at width 0.25, BatchNorm and GroupNorm (both
+ * of the layer's paths), Adam, one epoch of 50 steps on the first 1,600 Fashion-MNIST images, tested on the first
+ * 500. Three comparisons, each with the tolerance float arithmetic allows it (measured on these trials, see
+ * docs/torch-trial-check.txt):
+ * <ol>
+ * <li>Float64, both trained on their own: the per-step losses, the test loss and every test prediction. The two
+ *     compute the same thing: their losses agree to ~1e-15 relative (~1e-12 after a few steps of vgg-cifar with
+ *     BatchNorm). Any difference in what is computed is far larger: GroupNorm's eps off by 10x moves the first
+ *     loss by ~1e-5, a 1-ulp float32 change of the weights by ~1e-7, Adam's eps placed as torch.optim.Adam places
+ *     it the first update by up to 3%. {@link #TOL_F64} = 1e-9 lies between the two with a factor of 100 to spare
+ *     on each side.</li>
+ * <li>Float32, every step's loss computed by DL4J at the weights the float32 replica started that step from,
+ *     on that step's batch: the same function at the same point, so rounding alone parts them, and equally at
+ *     every step (no growth: nothing accumulates). Rounding of one forward pass is ~1e-7 relative for GroupNorm
+ *     networks and ~1e-6 to 4e-5 for BatchNorm ones, whose batch mean ND4J accumulates in float32 (an error of
+ *     ~sqrt(n)·2^-24·|μ|/σ for n = N·H·W up to 32,768 values): {@link #STEP_GN} and {@link #STEP_BN}.</li>
+ * <li>Float32, both trained on their own: the test accuracy. Float32 training is chaotic: one rounding-level
+ *     difference that flips a 2x2 max-pool window's argmax between two near-equal values reroutes that window's
+ *     gradient, and Adam's first updates (±lr for any gradient element above ~3e-7, whatever its size) turn the
+ *     changed elements into lr-sized weight changes; losses then part by 1e-3 to 1e-1 within tens of steps, at a
+ *     step that is chance. So the comparison is with float32 replicas whose initial weights differ by at most one
+ *     ulp ({@value #PERTURBED} of them): DL4J's accuracy must lie in their range (with the replica's own),
+ *     widened by that range's width, at least one image, on each side.</li>
+ * </ol>
  * The comparisons are skipped, with the reason, when /usr/bin/python3 cannot import torch.
  */
 class TorchTrialTest {
     /** Relative difference allowed between DL4J's and the replica's float64 losses (see the class comment). */
     static final double TOL_F64 = 1e-9;
-    /** Float32 first-step losses: GroupNorm networks (measured ≤ 3e-7). */
-    static final double STEP1_GN = 1e-5;
-    /** Float32 first-step losses: BatchNorm networks (measured ~3.5e-5, ND4J's float32 batch mean). */
-    static final double STEP1_BN = 1e-4;
+    /** Float32 losses at the replica's weights, GroupNorm networks (measured ≤ 3e-7). */
+    static final double STEP_GN = 1e-5;
+    /** Float32 losses at the replica's weights, BatchNorm networks (measured ≤ 4e-5: ND4J's float32 batch mean). */
+    static final double STEP_BN = 1e-4;
     /** Ulp-perturbed float32 replicas per trial. */
-    static final int PERTURBED = 4;
+    static final int PERTURBED = 3;
     /**
-     * DL4J's float32 run may depart from the float32 replica twice as far as the farthest perturbed replica: a
-     * fifth float32 run exceeds the largest of four with probability 1/5; twice the largest was not reached by any
-     * member of an 8-run ensemble measured on vgg-cifar (docs/torch-trial-check.txt).
+     * Adam's learning rate: at 1e-3 float32 chaos alone moves vgg-cifar's test accuracy by up to ±2% (40 images)
+     * after one epoch, which would leave comparison 3 little to say; at 1e-4, by ~0.5%.
      */
-    static final double ENSEMBLE_FACTOR = 2;
-    /** Steps of the float64 runs: DL4J has no oneDNN in float64, and torch's float64 convolutions are slow. */
-    static final int F64_STEPS = 3;
+    static final double LR = 1e-4;
+    static final int TRAIN = 1600;
+    static final int TEST = 500;
 
     private static String dataPath;
     private static TrainTest data;
@@ -92,87 +93,103 @@ class TorchTrialTest {
         dataPath = TorchTrial.DEFAULT_DATA;
         DataFolder folder = ClasspathDataFolder.isClasspath(dataPath) ? new ClasspathDataFolder(dataPath)
                 : new LocalDataFolder(Path.of(dataPath));
-        data = DatasetLoader.load("fashion-mnist", folder, 2000, 1000);
+        data = DatasetLoader.load("fashion-mnist", folder, TRAIN, TEST);
     }
 
-    private static Trial trial(Model model, double width, NormKind norm) {
-        return new Trial(model, width, norm, norm.usesGroups() ? 8 : null, 32, 1e-3, 1, 1, 2000, 1000);
+    /** One epoch of 50 steps of 32 images, tested on 500; G = 8 for vgg-cifar (16 channels at first), 4 for
+     * small-cnn (8 at width 0.25). */
+    private static Trial trial(Model model, NormKind norm) {
+        Integer groups = norm.usesGroups() ? (model == Model.SMALL_CNN ? 4 : 8) : null;
+        return new Trial(model, 0.25, norm, groups, 32, LR, 1, 1, TRAIN, TEST);
     }
 
+    /**
+     * Float64 steps: 10 for small-cnn, 3 for vgg-cifar (DL4J has no oneDNN in float64 and torch's float64
+     * convolutions are slow: ~0.3 and ~2 s a step); comparison 2 covers all 50 steps.
+     */
     private Outcome run(Trial t) throws Exception {
+        int steps64 = t.model() == Model.SMALL_CNN ? 10 : 3;
         String missing = TorchTrial.torchMissing();
         assumeTrue(missing == null, () -> "PyTorch replica not runnable (" + missing
                 + "); apt-get install -y python3-torch");
         Outcome o = TorchTrial.run(t, Trainer.fitToModel(t.spec(dataPath), data), dir,
-                new Options(List.of(GnPath.FUSED, GnPath.ND4J), F64_STEPS, F64_STEPS, PERTURBED, 1.0, false, 0));
+                new Options(List.of(GnPath.FUSED, GnPath.ND4J), steps64, steps64, PERTURBED, 1.0, false, 0, true));
         System.out.print(TorchTrial.report(o));
         return o;
     }
 
     @Test
     void smallCnnBatchNorm() throws Exception {
-        check(run(trial(Model.SMALL_CNN, 0.5, NormKind.BATCH)), STEP1_BN);
+        check(run(trial(Model.SMALL_CNN, NormKind.BATCH)), STEP_BN);
     }
 
     @Test
     void smallCnnGroupNormOnBothPaths() throws Exception {
-        check(run(trial(Model.SMALL_CNN, 0.5, NormKind.GROUP)), STEP1_GN);
+        check(run(trial(Model.SMALL_CNN, NormKind.GROUP)), STEP_GN);
     }
 
     @Test
     void vggCifarBatchNorm() throws Exception {
-        check(run(trial(Model.VGG_CIFAR, 0.25, NormKind.BATCH)), STEP1_BN);
+        check(run(trial(Model.VGG_CIFAR, NormKind.BATCH)), STEP_BN);
     }
 
     @Test
     void vggCifarGroupNormOnBothPaths() throws Exception {
-        check(run(trial(Model.VGG_CIFAR, 0.25, NormKind.GROUP)), STEP1_GN);
+        check(run(trial(Model.VGG_CIFAR, NormKind.GROUP)), STEP_GN);
     }
 
-    private static void check(Outcome o, double step1) {
+    private static void check(Outcome o, double stepTolerance) {
         String id = o.trial().id();
         Run t32 = o.torch32();
         Run t64 = o.torch64();
-        List<Run> ensemble = o.ensemble();
         int steps = o.steps();
         assertTrue(steps >= 50, id + ": " + steps + " steps");
-        assertEquals(PERTURBED, ensemble.size(), id);
-        assertEquals(F64_STEPS, t64.losses().length, id);
-        int expectedRuns = 2 * (o.trial().norm() == NormKind.BATCH ? 1 : 2);
-        assertEquals(expectedRuns, o.dl4j().size(), id + ": " + o.dl4j().keySet());
+        assertEquals(PERTURBED, o.ensemble().size(), id);
+        int paths = o.trial().norm() == NormKind.BATCH ? 1 : 2;
+        assertEquals(2 * paths, o.dl4j().size(), id + ": " + o.dl4j().keySet());
+        assertEquals(paths, o.atTorch().size(), id + ": " + o.atTorch().keySet());
 
-        // the float32 spread: how far float32 replicas that differ by at most an ulp at the start move apart
-        double spread = 0;
-        int accuracySpread = 0;
-        for (Run p : ensemble) {
-            spread = Math.max(spread, TorchTrial.diff(p, t32, steps).maxRel());
-            accuracySpread = Math.max(accuracySpread, Math.abs(correct(p, data) - correct(t32, data)));
-        }
+        // 1. float64, trained apart
         for (Run r : o.dl4j().values()) {
-            String what = id + " " + r.label();
             if (r.label().contains("-f64")) {
-                Diff d = TorchTrial.diff(r, t64, F64_STEPS);
-                assertTrue(d.maxRel() <= TOL_F64, String.format(Locale.ROOT, "%s: float64 losses differ by %.3e"
-                        + " relative (per step %s)", what, d.maxRel(), java.util.Arrays.toString(d.rel())));
+                String what = id + " " + r.label();
+                assertEquals(t64.losses().length, r.losses().length, what);
+                Diff d = TorchTrial.diff(r, t64, r.losses().length);
+                assertTrue(d.maxRel() <= TOL_F64, String.format(Locale.ROOT, "%s: float64 losses differ by up to %.3e"
+                        + " relative over %d steps", what, d.maxRel(), r.losses().length));
                 assertEquals(t64.testLoss(), r.testLoss(), TOL_F64 * t64.testLoss(), what + ": float64 test loss");
                 assertEquals(0, TorchTrial.disagreements(r, t64), what + ": float64 test predictions");
-            } else {
-                Diff d = TorchTrial.diff(r, t32, steps);
-                assertTrue(d.rel()[0] <= step1, String.format(Locale.ROOT, "%s: first-step loss differs by %.3e"
-                        + " relative, beyond float32 rounding (%.0e)", what, d.rel()[0], step1));
-                assertTrue(d.maxRel() <= ENSEMBLE_FACTOR * spread, String.format(Locale.ROOT, "%s: losses part by"
-                        + " up to %.3e relative over %d steps, beyond %.0fx the float32 spread %.3e", what, d.maxRel(),
-                        steps, ENSEMBLE_FACTOR, spread));
-                int off = Math.abs(correct(r, data) - correct(t32, data));
-                // at least one image: the float32 replicas may happen to agree exactly
-                assertTrue(off <= ENSEMBLE_FACTOR * Math.max(1, accuracySpread), String.format(Locale.ROOT,
-                        "%s: test accuracy %.2f%% vs the replica's %.2f%% (%d images; float32 spread %d)", what,
-                        100 * r.testAccuracy(), 100 * t32.testAccuracy(), off, accuracySpread));
+            }
+        }
+        // 2. float32 at the replica's weights, every step
+        o.atTorch().forEach((label, losses) -> {
+            Diff d = TorchTrial.diff(new Run(label, losses, 0, 0, new int[0], 0), t32, steps);
+            int worst = 0;
+            for (int s = 1; s < steps; s++) {
+                worst = d.rel()[s] > d.rel()[worst] ? s : worst;
+            }
+            assertTrue(d.maxRel() <= stepTolerance, String.format(Locale.ROOT, "%s %s: float32 loss at the replica's"
+                    + " weights differs by %.3e relative at step %d, beyond float32 rounding (%.0e)", id, label,
+                    d.maxRel(), worst + 1, stepTolerance));
+        });
+        // 3. float32, trained apart: test accuracy within the float32 replicas' spread
+        int lo = correct(t32);
+        int hi = lo;
+        for (Run p : o.ensemble()) {
+            lo = Math.min(lo, correct(p));
+            hi = Math.max(hi, correct(p));
+        }
+        int width = Math.max(1, hi - lo);
+        for (Run r : o.dl4j().values()) {
+            if (!r.label().contains("-f64")) {
+                int c = correct(r);
+                assertTrue(c >= lo - width && c <= hi + width, String.format(Locale.ROOT, "%s %s: %d test images"
+                        + " right, the float32 replicas %d..%d", id, r.label(), c, lo, hi));
             }
         }
     }
 
-    private static int correct(Run r, TrainTest data) {
+    private static int correct(Run r) {
         int n = 0;
         for (int i = 0; i < r.predictions().length; i++) {
             n += r.predictions()[i] == data.test().labels()[i] ? 1 : 0;
