@@ -44,16 +44,19 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * docs/torch-trial-check.txt):
  * <ol>
  * <li>Float64, both trained on their own: the per-step losses, the test loss and every test prediction. The two
- *     compute the same thing: their losses agree to ~1e-15 relative (~1e-12 after a few steps of vgg-cifar with
- *     BatchNorm). Any difference in what is computed is far larger: GroupNorm's eps off by 10x moves the first
- *     loss by ~1e-5, a 1-ulp float32 change of the weights by ~1e-7, Adam's eps placed as torch.optim.Adam places
- *     it the first update by up to 3%. {@link #TOL_F64} = 1e-9 lies between the two with a factor of 100 to spare
- *     on each side.</li>
+ *     compute the same thing: their losses agree to ≤ 1e-13 relative over these steps. Changes in what is
+ *     computed move them by far more, measured on the replica against itself: one weight of the first
+ *     convolution moved by one float32 ulp by 1e-10 (first step) to 2e-9 (tenth); eps x10 in the norm layers,
+ *     Adam's eps placed as torch.optim.Adam places it, or BatchNorm's running variance unbiased by 2e-5 to 1e-3
+ *     (the last in the test loss only). {@link #TOL_F64} = 1e-11 lies between: 100x above the first, 10x below
+ *     the smallest of the second.</li>
  * <li>Float32, every step's loss computed by DL4J at the weights the float32 replica started that step from,
  *     on that step's batch: the same function at the same point, so rounding alone parts them, and equally at
- *     every step (no growth: nothing accumulates). Rounding of one forward pass is ~1e-7 relative for GroupNorm
- *     networks and ~1e-6 to 4e-5 for BatchNorm ones, whose batch mean ND4J accumulates in float32 (an error of
- *     ~sqrt(n)·2^-24·|μ|/σ for n = N·H·W up to 32,768 values): {@link #STEP_GN} and {@link #STEP_BN}.</li>
+ *     every step (no growth: nothing accumulates). Rounding of one forward pass parts them by ≤ 7e-7 relative in
+ *     GroupNorm networks and up to 5e-5 in BatchNorm ones, whose batch mean ND4J accumulates in float32 (an
+ *     error of ~sqrt(n)·2^-24·|μ|/σ, sqrt(n)·2^-24 = 1.1e-5 for the N·H·W = 32,768 values of vgg-cifar's first
+ *     layers; torch accumulates in double): {@link #STEP_GN}, {@link #STEP_BN}. (GroupNorm's eps x10 moves the
+ *     first loss by 4e-5.)</li>
  * <li>Float32, both trained on their own: the test accuracy. Float32 training is chaotic: one rounding-level
  *     difference that flips a 2x2 max-pool window's argmax between two near-equal values reroutes that window's
  *     gradient, and Adam's first updates (±lr for any gradient element above ~3e-7, whatever its size) turn the
@@ -66,10 +69,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  */
 class TorchTrialTest {
     /** Relative difference allowed between DL4J's and the replica's float64 losses (see the class comment). */
-    static final double TOL_F64 = 1e-9;
-    /** Float32 losses at the replica's weights, GroupNorm networks (measured ≤ 3e-7). */
+    static final double TOL_F64 = 1e-11;
+    /** Float32 losses at the replica's weights, GroupNorm networks (measured ≤ 7e-7). */
     static final double STEP_GN = 1e-5;
-    /** Float32 losses at the replica's weights, BatchNorm networks (measured ≤ 4e-5: ND4J's float32 batch mean). */
+    /** Float32 losses at the replica's weights, BatchNorm networks (measured ≤ 5e-5: ND4J's float32 batch mean). */
     static final double STEP_BN = 1e-4;
     /** Ulp-perturbed float32 replicas per trial. */
     static final int PERTURBED = 3;
