@@ -36,18 +36,21 @@ import org.nd4j.linalg.learning.config.NoOp;
 /**
  * One gnsweep trial trained by DL4J and by its PyTorch replica ({@code jobs/torch_trial.py}) from the same initial
  * weights (exported from the DL4J network before training) and the same mini-batches (the order of
- * {@link Trainer#permutation}, the last incomplete batch of each epoch dropped, as {@link Trainer} does): DL4J in
- * float32 on each requested GroupNorm path, optionally DL4J in float64 (the float32 network converted before
- * training), the replica in float32 and float64. Each run records the loss of every step ({@code net.score()}
- * after {@code net.fit}, the loss at the weights before that step's update) and the test loss, accuracy and
- * predicted classes after training.
+ * {@link Trainer#permutation}, the last incomplete batch of each epoch dropped, as {@link Trainer} does), on the
+ * network {@link Trainer#network} builds: DL4J in float32 on each requested GroupNorm path, optionally in float64
+ * (the float32 network converted before training) and at the replica's weights of every step; the replica in
+ * float32, float64 and ulp-perturbed float32 (see {@link Options}). Each run records the loss of every step
+ * ({@code net.score()} after {@code net.fit}: the loss at the weights before that step's update) and, after
+ * training, the test loss, accuracy and predicted classes.
  *
- * <p>By hand, for a chosen trial ({@code jobs/torch_trial_check.sh} builds the class path):
+ * <p>By hand, for a chosen trial ({@code jobs/torch_trial_check.sh} builds the test classes and the class path):
  * <pre>
  * jobs/torch_trial_check.sh model=vgg-cifar model-width=0.25 norm=group groups=8 batch-size=32 lr=1e-3 \
- *     epochs=2 train-limit=2000 test-limit=2000 seed=3 [paths=fused,nd4j] [float64=true] [out=FILE]
+ *     epochs=2 train-limit=2000 test-limit=2000 seed=3 [paths=fused,nd4j] [float64-steps=-1] \
+ *     [dl4j-float64-steps=20] [perturbed=8] [out=FILE] [losses=FILE.csv] [dir=DIR]
  * </pre>
- * It prints the per-step loss differences against the float64 replica and the test metrics of every run.
+ * prints every run's per-step loss differences against the float64 replica (when it ran every step, else the
+ * float32 one) and its test metrics ({@code --help}: every key and its default).
  */
 final class TorchTrial {
     static final Path PYTHON = Path.of("/usr/bin/python3");
@@ -576,10 +579,10 @@ final class TorchTrial {
             int eq = arg.indexOf('=');
             String key = eq < 1 ? arg : arg.substring(0, eq);
             if (eq < 1 || !(a.containsKey(key) || extra.contains(key))) {
-                System.err.println("usage: TorchTrial [key=value ...]; keys and defaults: " + a
+                (arg.equals("--help") ? System.out : System.err).println("usage: TorchTrial [key=value ...]; keys and defaults: " + a
                         + "; also dir=DIR (exchange folder, default a new temporary one), out=FILE (append the"
                         + " report), losses=FILE.csv (per-step losses of every run)");
-                System.exit(2);
+                System.exit(arg.equals("--help") ? 0 : 2);
             }
             a.put(key, arg.substring(eq + 1));
         }
