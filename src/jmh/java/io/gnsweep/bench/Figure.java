@@ -1,6 +1,6 @@
 package io.gnsweep.bench;
 
-import io.gnsweep.results.Csv;
+import io.gnsweep.tables.Csv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.gnsweep.bench;
 import io.gnsweep.data.DatasetLoader;
 import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
-import io.gnsweep.results.ResultColumns;
+import io.gnsweep.tables.ResultColumns;
 import io.gnsweep.runtime.NativeSetup;
 import io.gnsweep.spark.SweepJob;
 import io.gnsweep.sweep.SweepSpec;

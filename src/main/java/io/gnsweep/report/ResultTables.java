@@ -14,7 +14,7 @@ import static org.apache.spark.sql.functions.stddev_samp;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import static io.gnsweep.results.ResultColumns.*;
+import static io.gnsweep.tables.ResultColumns.*;
 
 import java.io.IOException;
 import java.util.ArrayList;

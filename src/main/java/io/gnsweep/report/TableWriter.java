@@ -1,6 +1,6 @@
 package io.gnsweep.report;
 
-import io.gnsweep.results.Csv;
+import io.gnsweep.tables.Csv;
 import java.util.List;
 
 /** Writes a {@link Table} as GitHub-flavoured Markdown or as CSV (RFC 4180 quoting, {@link Csv}). */

@@ -1,6 +1,6 @@
 package io.gnsweep.spark;
 
-import static io.gnsweep.results.ResultColumns.*;
+import static io.gnsweep.tables.ResultColumns.*;
 import static org.apache.parquet.schema.LogicalTypeAnnotation.stringType;
 import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY;
 import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BOOLEAN;
@@ -8,7 +8,7 @@ import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE;
 import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32;
 import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64;
 
-import io.gnsweep.results.ResultColumns;
+import io.gnsweep.tables.ResultColumns;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Types;
@@ -21,7 +21,7 @@ import org.apache.parquet.schema.Types;
  * schedule is step, error unless the trial did not complete, metrics when no epoch finished). The protocol
  * columns are optional so that tables written before they existed merge with newer ones (read with
  * {@code mergeSchema}); in such older rows they are null, and mean Adam, no decay, a constant rate. The names are
- * {@link io.gnsweep.results.ResultColumns}'s.
+ * {@link io.gnsweep.tables.ResultColumns}'s.
  */
 final class ResultSchema {
     private ResultSchema() {}

@@ -1,8 +1,8 @@
 package io.gnsweep.spark;
 
-import static io.gnsweep.results.ResultColumns.*;
+import static io.gnsweep.tables.ResultColumns.*;
 
-import io.gnsweep.results.ResultColumns;
+import io.gnsweep.tables.ResultColumns;
 import io.gnsweep.runtime.Provenance;
 import io.gnsweep.train.EpochMetrics;
 import io.gnsweep.optim.LrSchedule;

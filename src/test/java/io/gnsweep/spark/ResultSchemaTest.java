@@ -2,7 +2,7 @@ package io.gnsweep.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.gnsweep.results.ResultColumns;
+import io.gnsweep.tables.ResultColumns;
 import java.util.List;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
