@@ -53,10 +53,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <li>Float32, every step's loss computed by DL4J at the weights the float32 replica started that step from,
  *     on that step's batch: the same function at the same point, so rounding alone parts them, and equally at
  *     every step (no growth: nothing accumulates). Rounding of one forward pass parts them by ≤ 7e-7 relative in
- *     GroupNorm networks and up to 5e-5 in BatchNorm ones, whose batch mean ND4J accumulates in float32 (an
- *     error of ~sqrt(n)·2^-24·|μ|/σ, sqrt(n)·2^-24 = 1.1e-5 for the N·H·W = 32,768 values of vgg-cifar's first
- *     layers; torch accumulates in double): {@link #STEP_GN}, {@link #STEP_BN}. (GroupNorm's eps x10 moves the
- *     first loss by 4e-5.)</li>
+ *     GroupNorm networks, and by up to 7e-5 in BatchNorm ones: ND4J sums a batch mean in float32 (torch in
+ *     double), and over the N·H·W = 32,768 values of vgg-cifar's first layers that mean was off by 1.6e-4·σ at the
+ *     initial weights (a sequential float32 sum may be off by up to n·2^-24/2 ≈ 1e-3 of itself there).
+ *     {@link #STEP_GN}, {@link #STEP_BN}. (GroupNorm's eps x10 moves the first loss by 4e-5.)</li>
  * <li>Float32, both trained on their own: the test accuracy. Float32 training is chaotic: one rounding-level
  *     difference that flips a 2x2 max-pool window's argmax between two near-equal values reroutes that window's
  *     gradient, and Adam's first updates (±lr for any gradient element above ~3e-7, whatever its size) turn the
@@ -72,8 +72,11 @@ class TorchTrialTest {
     static final double TOL_F64 = 1e-11;
     /** Float32 losses at the replica's weights, GroupNorm networks (measured ≤ 7e-7). */
     static final double STEP_GN = 1e-5;
-    /** Float32 losses at the replica's weights, BatchNorm networks (measured ≤ 5e-5: ND4J's float32 batch mean). */
-    static final double STEP_BN = 1e-4;
+    /**
+     * Float32 losses at the replica's weights, BatchNorm networks: 3x the largest measured, 6.6e-5 (vgg-cifar at lr
+     * 1e-3 over 62 steps), ND4J's float32 batch mean.
+     */
+    static final double STEP_BN = 2e-4;
     /** Ulp-perturbed float32 replicas per trial. */
     static final int PERTURBED = 3;
     /**
