@@ -40,7 +40,7 @@ final class HadoopDataFolder implements DataFolder {
         try {
             return fs().exists(new Path(locate(fileName)));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot reach " + locate(fileName) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot access " + locate(fileName) + ": " + e.getMessage(), e);
         }
     }
 

@@ -282,6 +282,41 @@ final class ResultStore implements Serializable {
         moveIntoPlace(tmp, new Path(output + "/" + SPEC));
     }
 
+    /**
+     * Fails unless this folder can be written: creates it (and missing parents), writes and removes a hidden probe
+     * file, then removes the folders it created, so a refused or checked output is left as it was. Run on the
+     * driver before any work, so that a permission problem is one message and not a FAILED task per trial.
+     */
+    void checkWritable() throws IOException {
+        FileSystem fs = fs();
+        Path dir = new Path(output);
+        Path firstCreated = null;
+        for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
+            firstCreated = p;
+        }
+        try {
+            if (!fs.mkdirs(dir)) {
+                throw new IOException("could not create " + dir);
+            }
+            Path probe = new Path(output + "/_gnsweep-write-check-" + UUID.randomUUID());
+            fs.create(probe, false).close();
+            fs.delete(probe, false);
+        } finally {
+            if (firstCreated != null) {
+                for (Path p = dir; p != null && p.depth() >= firstCreated.depth(); p = p.getParent()) {
+                    try {
+                        // not recursive: a folder someone else wrote into meanwhile stays
+                        if (fs.exists(p) && !fs.delete(p, false)) {
+                            break;
+                        }
+                    } catch (IOException notEmptyOrNotOurs) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     /** Where a result was produced. */
     record Context(String sweepName, String sweepId, int attempt, String executorId, String host,
                    Provenance provenance) implements Serializable {}

@@ -115,7 +115,11 @@ public final class SweepJob {
         }
         try {
             DatasetLoader.check(spec.data().name(), folder);
-        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+        } catch (UncheckedIOException e) {
+            // the store itself cannot be reached or read (no such host, refused, permission denied): where to
+            // download the data would not help
+            throw new UsageException("dataset.path = " + path + ": " + e.getMessage());
+        } catch (IOException | IllegalArgumentException e) {
             throw new UsageException("dataset.path = " + path + ": " + e.getMessage() + howToGet(spec.data().name()));
         }
         return path;
@@ -135,8 +139,9 @@ public final class SweepJob {
     }
 
     /**
-     * Refuses an output folder that holds results of a different spec, and a local one that cannot be written
-     * (its folder is created, and a probe file written and removed, before Spark starts).
+     * Refuses an output folder that holds results of a different spec, and one that cannot be reached or written
+     * (its folder is created, and a probe file written and removed, before Spark starts; the folders this made
+     * are removed again).
      */
     static ResultStore checkOutput(SweepSpec spec) {
         if (!DataSource.isUri(spec.output())) {
@@ -160,6 +165,13 @@ public final class SweepJob {
             }
         } catch (IOException e) {
             throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
+        }
+        if (DataSource.isUri(spec.output())) {
+            try {
+                store.checkWritable();
+            } catch (IOException e) {
+                throw new UsageException("output = " + spec.output() + ": cannot be written (" + e.getMessage() + ")");
+            }
         }
         return store;
     }

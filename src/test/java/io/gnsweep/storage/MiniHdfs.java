@@ -1,0 +1,81 @@
+package io.gnsweep.storage;
+
+import io.gnsweep.data.ClasspathDataFolder;
+import io.gnsweep.data.DatasetLoader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+
+/**
+ * A real HDFS in the test JVM (a NameNode and one DataNode from hadoop-client-minicluster, at Spark's Hadoop
+ * version) on loopback, with permissions on. Executor JVMs and a separate driver JVM reach it by its
+ * {@code hdfs://127.0.0.1:port} URI like any other HDFS.
+ */
+public final class MiniHdfs implements AutoCloseable {
+    private final MiniDFSCluster dfs;
+    private final String uri;
+
+    private MiniHdfs(MiniDFSCluster dfs) {
+        this.dfs = dfs;
+        this.uri = "hdfs://127.0.0.1:" + dfs.getNameNodePort();
+    }
+
+    /** Starts it with its storage under {@code base}. */
+    public static MiniHdfs start(Path base) throws IOException {
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toAbsolutePath().toString());
+        conf.setInt("dfs.replication", 1);
+        // loopback only, and web UIs on free ports (MiniDFSCluster's defaults may collide with other engineers')
+        conf.set("dfs.namenode.http-address", "127.0.0.1:0");
+        conf.set("dfs.datanode.address", "127.0.0.1:0");
+        conf.set("dfs.datanode.http.address", "127.0.0.1:0");
+        conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
+        MiniDFSCluster dfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        dfs.waitActive();
+        return new MiniHdfs(dfs);
+    }
+
+    /** {@code hdfs://127.0.0.1:port} */
+    public String uri() {
+        return uri;
+    }
+
+    /** {@code hdfs://127.0.0.1:port/path} */
+    public String uri(String path) {
+        return uri + (path.startsWith("/") ? path : "/" + path);
+    }
+
+    /** A client as the user who started it (HDFS's superuser). */
+    public FileSystem fs() {
+        try {
+            return FileSystem.get(URI.create(uri), new Configuration());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Copies the four IDX .gz files of the Fashion-MNIST subset inside the jar to {@code dir}; returns its URI. */
+    public String putShippedFashionMnist(String dir) throws IOException {
+        ClasspathDataFolder shipped = new ClasspathDataFolder(ClasspathDataFolder.SHIPPED_FASHION_MNIST);
+        List<String> files = DatasetLoader.files("fashion-mnist", shipped);
+        for (String f : files) {
+            try (InputStream in = shipped.open(f);
+                 OutputStream out = fs().create(new org.apache.hadoop.fs.Path(uri(dir + "/" + f)), true)) {
+                in.transferTo(out);
+            }
+        }
+        return uri(dir);
+    }
+
+    @Override
+    public void close() {
+        dfs.shutdown(true);
+    }
+}
