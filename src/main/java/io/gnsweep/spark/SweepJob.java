@@ -118,11 +118,16 @@ public final class SweepJob {
         } catch (UncheckedIOException e) {
             // the store itself cannot be reached or read (no such host, refused, permission denied): where to
             // download the data would not help
-            throw new UsageException("dataset.path = " + path + ": " + e.getMessage());
+            throw new UsageException("dataset.path = " + path + ": " + firstLine(e.getMessage()));
         } catch (IOException | IllegalArgumentException e) {
             throw new UsageException("dataset.path = " + path + ": " + e.getMessage() + howToGet(spec.data().name()));
         }
         return path;
+    }
+
+    /** A Hadoop error's first line: remote exceptions carry the server's stack trace after it. */
+    static String firstLine(String message) {
+        return message == null ? "" : message.strip().lines().findFirst().orElse("");
     }
 
     static String howToGet(String dataset) {
@@ -164,13 +169,14 @@ public final class SweepJob {
                 throw new UsageException("output = " + spec.output() + ": holds a trials table but no spec.json");
             }
         } catch (IOException e) {
-            throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
+            throw new UsageException("output = " + spec.output() + ": " + firstLine(e.getMessage()));
         }
         if (DataSource.isUri(spec.output())) {
             try {
                 store.checkWritable();
             } catch (IOException e) {
-                throw new UsageException("output = " + spec.output() + ": cannot be written (" + e.getMessage() + ")");
+                throw new UsageException("output = " + spec.output() + ": cannot be written ("
+                        + firstLine(e.getMessage()) + ")");
             }
         }
         return store;

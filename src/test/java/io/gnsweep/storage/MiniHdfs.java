@@ -9,9 +9,14 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.net.InetAddress;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.hdfs.server.namenode.AuditLogger;
 
 /**
  * A real HDFS in the test JVM (a NameNode and one DataNode from hadoop-client-minicluster, at Spark's Hadoop
@@ -37,6 +42,7 @@ public final class MiniHdfs implements AutoCloseable {
         conf.set("dfs.datanode.address", "127.0.0.1:0");
         conf.set("dfs.datanode.http.address", "127.0.0.1:0");
         conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
+        conf.set("dfs.namenode.audit.loggers", "default," + Opens.class.getName());
         MiniDFSCluster dfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
         dfs.waitActive();
         return new MiniHdfs(dfs);
@@ -72,6 +78,30 @@ public final class MiniHdfs implements AutoCloseable {
             }
         }
         return uri(dir);
+    }
+
+    /**
+     * How many times clients (any JVM) opened the file at {@code path} (e.g. "/data/x") for reading, from the
+     * NameNode's audit events: the proof that a reader really read HDFS and not some other copy.
+     */
+    public long opens(String path) {
+        return Opens.SEEN.stream().filter(p -> p.equals(path)).count();
+    }
+
+    /** The NameNode's audit logger that records each successful open (instantiated by the NameNode). */
+    public static final class Opens implements AuditLogger {
+        static final Queue<String> SEEN = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public void initialize(Configuration conf) {}
+
+        @Override
+        public void logAuditEvent(boolean succeeded, String user, InetAddress addr, String cmd, String src, String dst,
+                                  FileStatus stat) {
+            if (succeeded && "open".equals(cmd)) {
+                SEEN.add(src);
+            }
+        }
     }
 
     @Override
