@@ -71,7 +71,7 @@ final class ResultStore implements Serializable {
     static String qualify(String output) {
         try {
             Path p = new Path(output);
-            FileSystem fs = p.getFileSystem(new Configuration());
+            FileSystem fs = p.getFileSystem(HadoopConf.get());
             return fs.makeQualified(p).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("output " + output + ": " + e.getMessage(), e);
@@ -84,7 +84,7 @@ final class ResultStore implements Serializable {
 
     private FileSystem fs() throws IOException {
         if (fs == null) {
-            fs = FileSystem.get(URI.create(output), new Configuration());
+            fs = FileSystem.get(URI.create(output), HadoopConf.get());
             // no .crc side files beside the tables on the local file system
             fs.setWriteChecksum(false);
         }
@@ -418,7 +418,7 @@ final class ResultStore implements Serializable {
     }
 
     private ParquetWriter<Group> writer(Path file, MessageType schema) throws IOException {
-        return ExampleParquetWriter.builder(file).withConf(new Configuration()).withType(schema)
+        return ExampleParquetWriter.builder(file).withConf(fs().getConf()).withType(schema)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build();
     }

@@ -93,7 +93,15 @@ class HdfsSweepTest {
 
         String out = hdfs.uri("/results/a");
         long atStart = hdfs.opens(trainImages);
-        Run run = runs.sweep(tiny(out));
+        // a Hadoop client setting given the standard Spark way, as S3A endpoints and credentials are: the
+        // executors' writers must use it (HDFS's client default is 3 replicas)
+        System.setProperty("spark.hadoop.dfs.replication", "1");
+        Run run;
+        try {
+            run = runs.sweep(tiny(out));
+        } finally {
+            System.clearProperty("spark.hadoop.dfs.replication");
+        }
         assertEquals(0, run.exit(), run.err() + cluster.logs());
         assertTrue(run.out().contains("[tiny] 8/8 trials done, 0 failed"), run.out());
         long byExecutors = hdfs.opens(trainImages) - atStart - driverCheck;
@@ -104,6 +112,12 @@ class HdfsSweepTest {
         // each executor loads the data once and shares it between its trials
         assertTrue(byExecutors >= executors.size(), "the executors opened " + trainImages + " on HDFS "
                 + byExecutors + " times (driver's check: " + driverCheck + ")");
+        for (String table : List.of("trials", "epochs")) {
+            for (String f : ClusterRuns.list(out + "/" + table)) {
+                assertEquals(1, hdfs.fs().getFileStatus(new org.apache.hadoop.fs.Path(out + "/" + table + "/" + f))
+                        .getReplication(), table + "/" + f + " was written without the spark.hadoop.* settings");
+            }
+        }
         for (Row r : trials.values()) {
             double acc = r.getAs("test_accuracy");
             assertTrue(acc > 0.2, "accuracy " + acc + " of " + r.getAs("trial_id"));
