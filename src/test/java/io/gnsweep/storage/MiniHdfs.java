@@ -36,12 +36,15 @@ public final class MiniHdfs implements AutoCloseable {
     public static MiniHdfs start(Path base) throws IOException {
         Configuration conf = new Configuration();
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toAbsolutePath().toString());
-        conf.setInt("dfs.replication", 1);
-        // loopback only, and web UIs on free ports (MiniDFSCluster's defaults may collide with other engineers')
+        conf.setInt("dfs.replication", 1); // one DataNode
+        // loopback only, every port chosen free (fixed default ports would collide with other processes here)
         conf.set("dfs.namenode.http-address", "127.0.0.1:0");
         conf.set("dfs.datanode.address", "127.0.0.1:0");
         conf.set("dfs.datanode.http.address", "127.0.0.1:0");
         conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
+        // the DataNode registers under this name instead of the machine's host name, which a CI container may
+        // not resolve
+        conf.set("dfs.datanode.hostname", "127.0.0.1");
         conf.set("dfs.namenode.audit.loggers", "default," + Opens.class.getName());
         MiniDFSCluster dfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
         dfs.waitActive();
