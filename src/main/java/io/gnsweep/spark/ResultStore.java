@@ -74,7 +74,7 @@ final class ResultStore implements Serializable {
     static String qualify(String output) {
         try {
             Path p = new Path(output);
-            FileSystem fs = p.getFileSystem(new Configuration());
+            FileSystem fs = p.getFileSystem(HadoopConf.get());
             return fs.makeQualified(p).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("output " + output + ": " + e.getMessage(), e);
@@ -87,7 +87,7 @@ final class ResultStore implements Serializable {
 
     private FileSystem fs() throws IOException {
         if (fs == null) {
-            fs = FileSystem.get(URI.create(output), new Configuration());
+            fs = FileSystem.get(URI.create(output), HadoopConf.get());
             // no .crc side files beside the tables on the local file system
             fs.setWriteChecksum(false);
         }
@@ -285,6 +285,41 @@ final class ResultStore implements Serializable {
         moveIntoPlace(tmp, new Path(output + "/" + SPEC));
     }
 
+    /**
+     * Fails unless this folder can be written: creates it (and missing parents), writes and removes a hidden probe
+     * file, then removes the folders it created, so a refused or checked output is left as it was. Run on the
+     * driver before any work, so that a permission problem is one message and not a FAILED task per trial.
+     */
+    void checkWritable() throws IOException {
+        FileSystem fs = fs();
+        Path dir = new Path(output);
+        Path firstCreated = null;
+        for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
+            firstCreated = p;
+        }
+        try {
+            if (!fs.mkdirs(dir)) {
+                throw new IOException("could not create " + dir);
+            }
+            Path probe = new Path(output + "/_gnsweep-write-check-" + UUID.randomUUID());
+            fs.create(probe, false).close();
+            fs.delete(probe, false);
+        } finally {
+            if (firstCreated != null) {
+                for (Path p = dir; p != null && p.depth() >= firstCreated.depth(); p = p.getParent()) {
+                    try {
+                        // not recursive: a folder someone else wrote into meanwhile stays
+                        if (fs.exists(p) && !fs.delete(p, false)) {
+                            break;
+                        }
+                    } catch (IOException notEmptyOrNotOurs) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     /** Where a result was produced. */
     record Context(String sweepName, String sweepId, int attempt, String executorId, String host,
                    Provenance provenance) implements Serializable {}
@@ -386,7 +421,7 @@ final class ResultStore implements Serializable {
     }
 
     private ParquetWriter<Group> writer(Path file, MessageType schema) throws IOException {
-        return ExampleParquetWriter.builder(file).withConf(new Configuration()).withType(schema)
+        return ExampleParquetWriter.builder(file).withConf(fs().getConf()).withType(schema)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build();
     }

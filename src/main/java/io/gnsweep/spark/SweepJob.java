@@ -75,10 +75,19 @@ public final class SweepJob {
         }
         try {
             DatasetLoader.check(spec.data().name(), folder);
-        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+        } catch (UncheckedIOException e) {
+            // the store itself cannot be reached or read (no such host, refused, permission denied): where to
+            // download the data would not help
+            throw new UsageException("dataset.path = " + path + ": " + firstLine(e.getMessage()));
+        } catch (IOException | IllegalArgumentException e) {
             throw new UsageException("dataset.path = " + path + ": " + e.getMessage() + howToGet(spec.data().name()));
         }
         return path;
+    }
+
+    /** A Hadoop error's first line: remote exceptions carry the server's stack trace after it. */
+    static String firstLine(String message) {
+        return message == null ? "" : message.strip().lines().findFirst().orElse("");
     }
 
     static String howToGet(String dataset) {
@@ -95,8 +104,9 @@ public final class SweepJob {
     }
 
     /**
-     * Refuses an output folder that holds results of a different spec, and a local one that cannot be written
-     * (its folder is created, and a probe file written and removed, before Spark starts).
+     * Refuses an output folder that holds results of a different spec, and one that cannot be reached or written
+     * (its folder is created, and a probe file written and removed, before Spark starts; the folders this made
+     * are removed again).
      */
     static ResultStore checkOutput(SweepSpec spec) {
         if (!DataSource.isUri(spec.output())) {
@@ -119,7 +129,15 @@ public final class SweepJob {
                 throw new UsageException("output = " + spec.output() + ": holds a trials table but no spec.json");
             }
         } catch (IOException e) {
-            throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
+            throw new UsageException("output = " + spec.output() + ": " + firstLine(e.getMessage()));
+        }
+        if (DataSource.isUri(spec.output())) {
+            try {
+                store.checkWritable();
+            } catch (IOException e) {
+                throw new UsageException("output = " + spec.output() + ": cannot be written ("
+                        + firstLine(e.getMessage()) + ")");
+            }
         }
         return store;
     }
