@@ -154,9 +154,9 @@ class ResNetTest {
     }
 
     private static void checkGradients() {
-        // GroupNorm (gnsweep's layer) and none (DL4J's own layers only, a control) in a ResNet-8 at width 1/8
-        // (2/4/8 channels); every parameter array is checked, 6 entries of each, to keep it to ~30 s here
-        for (NormKind k : List.of(NormKind.GROUP, NormKind.NONE)) {
+        // GroupNorm (gnsweep's layer) in a ResNet-8 at width 1/8 (2/4/8 channels); every parameter array is
+        // checked, 4 entries of each, to keep it to ~10 s on a quiet machine
+        for (NormKind k : List.of(NormKind.GROUP)) {
             ComputationGraph g = graph(k, 2, 8, 0.125, 2, 8, false, new NoOp(), 0.01);
             g = g.convertDataType(DataType.DOUBLE);
             Random r = new Random(5);
@@ -167,7 +167,7 @@ class ResNetTest {
             }
             boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
                     .inputs(new INDArray[] {x}).labels(new INDArray[] {y}).epsilon(1e-6).maxRelError(1e-3)
-                    .minAbsoluteError(1e-8).subset(true).maxPerParam(6)
+                    .minAbsoluteError(1e-8).subset(true).maxPerParam(4)
                     .print(GradientCheckUtil.PrintMode.FAILURES_ONLY).exitOnFirstError(false));
             assertTrue(ok, "gradient check of a ResNet-8 with " + k.id());
         }
