@@ -195,10 +195,7 @@ final class ResultStore implements Serializable {
         java.util.List<TrialRow> rows = new java.util.ArrayList<>(1);
         // The whole (one-row) file from one open stream: a reader that took the length from a status call and
         // then opened the path could pair the length of one version with the bytes of the next.
-        byte[] bytes;
-        try (FSDataInputStream in = file.getFileSystem(conf).open(file)) {
-            bytes = in.readAllBytes();
-        }
+        byte[] bytes = readWhole(file, conf);
         try (ParquetReader<Group> reader = new GroupReader(new BytesInputFile(bytes)).withConf(conf).build()) {
             for (Group g = reader.read(); g != null; g = reader.read()) {
                 rows.add(new TrialRow(g.getString(SWEEP_ID, 0), g.getString(TRIAL_ID, 0),
@@ -209,6 +206,28 @@ final class ResultStore implements Serializable {
             }
         }
         return rows;
+    }
+
+    /**
+     * S3A's exception when an object changed between the metadata request and the read (it pins the read to the
+     * ETag it saw, so that two versions are never mixed); hadoop-aws is the cluster's, not on gnsweep's class path.
+     */
+    private static final String S3A_CHANGED = "org.apache.hadoop.fs.s3a.RemoteFileChangedException";
+
+    /**
+     * The file's bytes, from one open stream. On S3 a re-run replacing the object at that moment makes S3A refuse
+     * the read rather than mix versions; the new object is already whole, so it is read again.
+     */
+    private static byte[] readWhole(Path file, Configuration conf) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (FSDataInputStream in = file.getFileSystem(conf).open(file)) {
+                return in.readAllBytes();
+            } catch (IOException e) {
+                if (attempt >= 3 || !e.getClass().getName().equals(S3A_CHANGED)) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** parquet-hadoop's reader of example Groups, from any InputFile. */

@@ -22,6 +22,11 @@ public final class SweepFixture {
 
     /** A tiny but real sweep: 4 trials (batch, group G=2) x (bs 16, 32), 1 epoch on 256 images. */
     static List<String> tiny(Path out, String... more) {
+        return tiny(out.toString(), more);
+    }
+
+    /** As {@link #tiny(Path, String...)}, with the output as a path or URI. */
+    static List<String> tiny(String out, String... more) {
         List<String> args = new ArrayList<>(List.of("name=tiny", "output=" + out, "model-width=0.25",
                 "dataset.train-limit=256", "dataset.test-limit=128", "axes.norm=[batch,group]",
                 "axes.batch-size=[16,32]", "axes.groups=[2]", "axes.seed=[1]", "train.lr=0.002"));
