@@ -21,16 +21,17 @@ gnsweep_build() {
 }
 
 # Splits "$@" into spark-submit options (SUBMIT_OPTS) and application arguments (APP_ARGS).
-# spark-submit options are --name value pairs (or --verbose / --supervise); gnsweep's own --flags stay
-# with the application.
+# spark-submit options are --name value pairs, or --name=value (--master URL, --master=URL, --conf k=v ...),
+# or --verbose / --supervise; gnsweep's own options (--out DIR or --out=DIR, the flags) stay with the application.
 gnsweep_split_args() {
   SUBMIT_OPTS=()
   APP_ARGS=()
   while (($#)); do
     case "$1" in
       --verbose|-v|--supervise) SUBMIT_OPTS+=("$1"); shift ;;
-      --rerun-failed|--dry-run|--help|-h) APP_ARGS+=("$1"); shift ;;
+      --rerun-failed|--dry-run|--help|-h|--version|-V) APP_ARGS+=("$1"); shift ;;
       --out) APP_ARGS+=("$1" "${2:?--out needs a folder}"); shift 2 ;;
+      --out=*) APP_ARGS+=("$1"); shift ;;
       --*=*) SUBMIT_OPTS+=("$1"); shift ;;
       --*) SUBMIT_OPTS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
       *) APP_ARGS+=("$1"); shift ;;

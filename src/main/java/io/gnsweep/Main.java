@@ -1,12 +1,11 @@
 package io.gnsweep;
 
-import io.gnsweep.cli.TrainCommand;
-import java.util.Arrays;
+import io.gnsweep.cli.FrontEnd;
 
 /**
  * Entry point of {@code gnsweep.jar}: {@code train} (one trial, no Spark), {@code sweep} (the Spark job) and
- * {@code report} (compares sweeps from their Parquet tables). Exit status 0 on success, 1 when work failed,
- * 2 on bad input.
+ * {@code report} (compares sweeps from their Parquet tables), dispatched by {@link FrontEnd}. Exit status 0 on
+ * success, 1 when work failed, 2 on bad input.
  */
 public final class Main {
     private Main() {}
@@ -25,24 +24,6 @@ public final class Main {
 
     /** Dispatches to a command; returns its exit status. */
     public static int run(String[] args) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-            System.out.println("usage: gnsweep <command> [arguments]\n\n"
-                    + "  train  [key=value ...]              train one trial without Spark (--help lists the keys)\n"
-                    + "  sweep  [spec.conf] [key=value ...]  run a sweep on Spark (use jobs/sweep.sh)\n"
-                    + "  report RESULTS_DIR [...] [--out D]  compare sweeps (use jobs/report.sh)");
-            return args.length == 0 ? 2 : 0;
-        }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        switch (args[0]) {
-            case "train":
-                return TrainCommand.run(rest, System.out, System.err);
-            case "sweep":
-                return io.gnsweep.spark.SweepJob.run(rest, System.out, System.err);
-            case "report":
-                return io.gnsweep.report.ReportJob.run(rest);
-            default:
-                System.err.println("gnsweep: unknown command '" + args[0] + "' (expected train, sweep or report)");
-                return 2;
-        }
+        return FrontEnd.run(args, System.out, System.err);
     }
 }

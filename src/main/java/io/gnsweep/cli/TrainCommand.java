@@ -2,6 +2,11 @@ package io.gnsweep.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.gnsweep.config.CommandLines;
+import io.gnsweep.config.DataSettings;
+import io.gnsweep.config.Overrides;
+import io.gnsweep.config.ProtocolSettings;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.data.ClasspathDataFolder;
 import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
@@ -19,38 +24,62 @@ import io.gnsweep.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code gnsweep train [key=value ...]}: trains one trial without Spark and prints its per-epoch metrics.
  * The keys and their defaults are those of {@code gnsweep/train-defaults.conf} ({@code --help} prints it).
  */
+@Command(name = "gnsweep train", mixinStandardHelpOptions = true, versionProvider = CommandLines.Version.class,
+        description = "Trains one trial without Spark and prints its per-epoch metrics.")
 public final class TrainCommand {
     private static final String DEFAULTS = "gnsweep/train-defaults.conf";
+
+    @Parameters(paramLabel = "key=value", description = "a key of the defaults below and its value (HOCON)")
+    private List<String> overrides = new ArrayList<>();
 
     private TrainCommand() {}
 
     /** Runs the command; returns the exit status (0 complete, 1 diverged or failed, 2 bad input). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-            out.println("usage: gnsweep train [key=value ...]\n\nKeys and defaults:\n");
-            out.println(defaultsText());
-            return 0;
+        TrainCommand command = new TrainCommand();
+        try {
+            if (CommandLines.answeredHelp(command, args, out,
+                    () -> "Keys and defaults (" + DEFAULTS + "):\n\n" + defaultsText())) {
+                return 0;
+            }
+        } catch (UsageException e) {
+            err.println("gnsweep train: " + e.getMessage());
+            return UsageException.EXIT;
         }
+        return command.train(out, err);
+    }
+
+    private int train(PrintStream out, PrintStream err) {
         TrialSpec spec;
         int threads;
         TrainTest data;
         try {
-            Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), Arrays.asList(args));
+            Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), overrides);
             spec = spec(c);
             threads = Overrides.getInt(c, "threads");
+            if (threads < 0) {
+                throw new UsageException("threads = " + threads + ": must be >= 0 (0 = all cores)");
+            }
             DataFolder folder = ClasspathDataFolder.isClasspath(spec.dataPath())
                     ? new ClasspathDataFolder(spec.dataPath()) : new LocalDataFolder(Path.of(spec.dataPath()));
-            DatasetLoader.check(spec.dataset(), folder);
-            NativeSetup.bindThreads(threads);
-            data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
-        } catch (UsageException | IllegalArgumentException | IOException e) {
+            try {
+                DatasetLoader.check(spec.dataset(), folder);
+                NativeSetup.bindThreads(threads);
+                data = DatasetLoader.load(spec.dataset(), folder, spec.trainLimit(), spec.testLimit());
+            } catch (IllegalArgumentException | IOException e) {
+                throw new UsageException("dataset.path = " + spec.dataPath() + ": " + e.getMessage());
+            }
+        } catch (UsageException | IllegalArgumentException e) {
             err.println("gnsweep train: " + e.getMessage());
             return UsageException.EXIT;
         }
@@ -77,14 +106,8 @@ public final class TrainCommand {
     /** Builds the trial from a resolved configuration with the keys of the defaults file. */
     static TrialSpec spec(Config c) {
         DataSettings data = DataSettings.read(c);
-        NormKind norm;
-        Model model;
-        try {
-            norm = NormKind.parse(Overrides.getString(c, "norm"));
-            model = Model.parse(Overrides.getString(c, "model"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        NormKind norm = Overrides.parse("norm", () -> NormKind.parse(Overrides.getString(c, "norm")));
+        Model model = Overrides.parse("model", () -> Model.parse(Overrides.getString(c, "model")));
         Protocol protocol = ProtocolSettings.read(c, "");
         ProtocolSettings.refuseInapplicable(protocol, protocol.optimizer() == Protocol.Optimizer.SGD, "");
         Boolean zeroInit = c.getIsNull("zero-init-last-norm") ? null : Overrides.getBoolean(c, "zero-init-last-norm");

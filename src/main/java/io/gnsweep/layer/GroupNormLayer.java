@@ -10,7 +10,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -68,7 +67,8 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
-        INDArray x = contiguous(input.castTo(dataType));
+        applyDropOutIfNecessary(training, workspaceMgr); // input dropout, as DL4J's dense and conv layers
+        INDArray x = LayerPlumbing.contiguous(input.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
             return activateNative(x, d, training, workspaceMgr);
@@ -194,11 +194,12 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray x = contiguous(input.castTo(dataType));
-        INDArray dy = contiguous(epsilon.castTo(dataType));
+        INDArray x = LayerPlumbing.contiguous(input.castTo(dataType));
+        INDArray dy = LayerPlumbing.contiguous(epsilon.castTo(dataType));
         Dims d = dims(x);
         if (NativeKernels.use(dataType)) {
-            return backpropNative(x, dy, d, workspaceMgr);
+            Pair<Gradient, INDArray> out = backpropNative(x, dy, d, workspaceMgr);
+            return new Pair<>(out.getFirst(), backpropDropOutIfPresent(out.getSecond()));
         }
         nativeStatsValid = false;
         OpRunner ops = ops();
@@ -255,7 +256,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         ops.exec(OpRunner.MUL, zg, q, tmpG);
         ops.exec(OpRunner.ADD, tmpG, r, zg);
         ops.exec(OpRunner.ADD, dxC, zC, dxC);
-        return new Pair<>(gradient, dx);
+        return new Pair<>(gradient, backpropDropOutIfPresent(dx));
     }
 
     /** perGroup [N·G, 1] times perChannel [1, G, K]: [N, G, K], i.e. one value per (sample, channel). */
@@ -272,11 +273,6 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
             ops = new OpRunner(dataType);
         }
         return ops;
-    }
-
-    /** a itself when it is C-ordered with default strides, else a C-ordered copy (also for {@link ReluLayer}). */
-    static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 
     private Dims dims(INDArray x) {

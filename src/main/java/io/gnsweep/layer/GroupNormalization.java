@@ -1,5 +1,6 @@
 package io.gnsweep.layer;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import org.deeplearning4j.nn.api.ParamInitializer;
@@ -14,7 +15,10 @@ import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.regularization.L1Regularization;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
 import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
 
 /**
  * Group Normalization (Wu &amp; He, 2018) as a Deeplearning4j layer configuration.
@@ -33,6 +37,14 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * <p>Input: NCHW activations after a convolution layer ({@code InputType.convolutional}) or rank-2
  * [N, C] activations after a dense layer. Use it like DL4J's BatchNormalization:
  * <pre>{@code new GroupNormalization.Builder().groups(32).eps(1e-5).build()}</pre>
+ *
+ * <p>Of the settings DL4J's builders offer every layer (on this builder, or for all layers on
+ * {@code NeuralNetConfiguration.Builder}): dropout is applied as DL4J's dense and convolution layers apply it,
+ * to the input in training (and backpropagated); updater, gradient normalisation and constraints act on γ and β
+ * as on any parameter. L1, L2 and weight decay (for weights or biases) and weight noise are refused when the
+ * network is built, naming the layer and the setting: γ and β are never regularised (in DL4J's own
+ * BatchNormalization they are neither weights nor biases, so such a setting does nothing), and a setting that
+ * silently did nothing would look like one that worked. Set them on the convolution and dense layers instead.
  */
 public class GroupNormalization extends FeedForwardLayer {
 
@@ -105,20 +117,9 @@ public class GroupNormalization extends FeedForwardLayer {
             Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView,
             boolean initializeParams, DataType networkDataType) {
         checkGroups(layerIndex, nOut);
-        return wire(new GroupNormLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex, paramsView,
-                initializeParams);
-    }
-
-    /** Sets up a new layer implementation as DL4J's {@code instantiate} does (also for {@link Relu}). */
-    static org.deeplearning4j.nn.api.Layer wire(org.deeplearning4j.nn.api.Layer layer, ParamInitializer initializer,
-            NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView,
-            boolean initializeParams) {
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(paramsView);
-        layer.setParamTable(initializer.init(conf, paramsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        checkSettings(layerIndex);
+        return LayerPlumbing.wire(new GroupNormLayer(conf, networkDataType), initializer(), conf, listeners,
+                layerIndex, paramsView, initializeParams);
     }
 
     @Override
@@ -129,6 +130,7 @@ public class GroupNormalization extends FeedForwardLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         checkGroups(layerIndex, channelsOf(inputType));
+        checkSettings(layerIndex);
         return inputType;
     }
 
@@ -176,6 +178,44 @@ public class GroupNormalization extends FeedForwardLayer {
         }
     }
 
+    /**
+     * Refuses the settings this layer cannot honour (see the class comment), whether set on its builder or
+     * inherited from {@code NeuralNetConfiguration.Builder}: checked when a configuration with input types is
+     * built and again when a network is initialised.
+     */
+    void checkSettings(int layerIndex) {
+        List<String> refused = new ArrayList<>();
+        describe(regularization, "", refused);
+        describe(regularizationBias, "Bias", refused);
+        if (weightNoise != null) {
+            refused.add("weightNoise " + weightNoise);
+        }
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException(describe(layerIndex) + ": " + String.join(", ", refused)
+                    + " not supported: GroupNorm's γ and β are never regularised or perturbed. Set it on the"
+                    + " convolution and dense layers, not on this layer nor on NeuralNetConfiguration.Builder,"
+                    + " whose settings reach every layer");
+        }
+    }
+
+    /** DL4J's builder names ({@code l2}, {@code weightDecayBias}, ...) and values of these regularisations. */
+    private static void describe(List<Regularization> regs, String suffix, List<String> out) {
+        if (regs == null) {
+            return;
+        }
+        for (Regularization r : regs) {
+            if (r instanceof L1Regularization l1) {
+                out.add("l1" + suffix + " = " + l1.getL1().valueAt(0, 0));
+            } else if (r instanceof L2Regularization l2) {
+                out.add("l2" + suffix + " = " + l2.getL2().valueAt(0, 0));
+            } else if (r instanceof WeightDecay wd) {
+                out.add("weightDecay" + suffix + " = " + wd.getCoeff().valueAt(0, 0));
+            } else {
+                out.add("regularization" + suffix + " " + r);
+            }
+        }
+    }
+
     private String describe(int layerIndex) {
         StringBuilder s = new StringBuilder("GroupNormalization layer");
         if (getLayerName() != null) {
@@ -198,7 +238,7 @@ public class GroupNormalization extends FeedForwardLayer {
 
     @Override
     public List<Regularization> getRegularizationByParam(String paramName) {
-        // γ and β are not weight-decayed, as in BatchNormalization and the paper.
+        // γ and β are not weight-decayed, as in BatchNormalization and the paper (checkSettings refuses any)
         return null;
     }
 

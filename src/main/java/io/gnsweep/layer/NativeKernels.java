@@ -9,7 +9,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,10 +80,11 @@ final class NativeKernels {
         }
     }
 
-    /** y = max(x, 0) elementwise (NaN stays NaN); x and y dense, same type and length. */
+    /** y = max(x, 0) elementwise (NaN stays NaN); x and y of the same type and length, dense in one same order. */
     static void relu(INDArray x, INDArray y) {
-        check(x, x.length(), x.dataType());
-        check(y, x.length(), x.dataType());
+        char order = elementwiseOrder(x, y);
+        check(x, x.length(), x.dataType(), order);
+        check(y, x.length(), x.dataType(), order);
         try {
             relu0(code(x), address(x), 0, address(y), x.length());
         } finally {
@@ -92,11 +92,12 @@ final class NativeKernels {
         }
     }
 
-    /** dx = dy where x > 0, else 0 (ReLU's backward pass); all dense, same type and length. */
+    /** dx = dy where x > 0, else 0 (ReLU's backward pass); all of the same type and length, dense in one order. */
     static void reluBackward(INDArray x, INDArray dy, INDArray dx) {
-        check(x, x.length(), x.dataType());
-        check(dy, x.length(), x.dataType());
-        check(dx, x.length(), x.dataType());
+        char order = elementwiseOrder(x, dy, dx);
+        check(x, x.length(), x.dataType(), order);
+        check(dy, x.length(), x.dataType(), order);
+        check(dx, x.length(), x.dataType(), order);
         try {
             relu0(code(x), address(x), address(dy), address(dx), x.length());
         } finally {
@@ -148,15 +149,51 @@ final class NativeKernels {
         Reference.reachabilityFence(arrays);
     }
 
-    /** The kernels index raw memory: refuse anything but a dense C-ordered array of the expected size. */
-    private static void check(INDArray a, long length, DataType type) {
-        boolean dense = a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
-                || (a.rank() == 1 || a.isVector()) && a.elementWiseStride() == 1;
-        if (a.dataType() != type || a.length() != length || !dense || a.offset() != a.data().offset()
-                || a.data().length() < length) {
-            throw new IllegalArgumentException("GroupNorm native kernel: expected a dense C-ordered " + type
-                    + " array of " + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
+    /**
+     * Whether a's elements, taken in the logical order {@code order} names ('c': last index fastest, 'f': first
+     * index fastest), lie one after another in memory from a's first element: the layout the kernels index.
+     * Only strides of dimensions longer than 1 matter, and a's own ordering flag does not: ND4J gives a C-ordered
+     * [N, C, 1, 1] the strides [C, 1, 1, 1], which {@code Shape.hasDefaultStridesForShape} does not count as
+     * default, and an 'f' array such as [1, C] or a permuted view can be C-contiguous in memory.
+     */
+    static boolean isDense(INDArray a, char order) {
+        if (a.isEmpty() || a.data() == null) {
+            return false;
         }
+        int rank = a.rank();
+        long expected = 1;
+        for (int i = 0; i < rank; i++) {
+            int dim = order == 'c' ? rank - 1 - i : i;
+            long size = a.size(dim);
+            if (size != 1 && a.stride(dim) != expected) {
+                return false;
+            }
+            expected *= size;
+        }
+        // the kernels take the buffer's address as the first element's: that of a view's own buffer
+        return a.offset() == a.data().offset() && a.data().length() >= a.length();
+    }
+
+    /** The order ('c' preferred, else 'f') in which all of the arrays are dense, or 'c' if there is none. */
+    private static char elementwiseOrder(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (!isDense(a, 'c')) {
+                return 'f';
+            }
+        }
+        return 'c';
+    }
+
+    /** The kernels index raw memory: refuse anything but an array of this type and length, dense in this order. */
+    private static void check(INDArray a, long length, DataType type, char order) {
+        if (a.dataType() != type || a.length() != length || !isDense(a, order)) {
+            throw new IllegalArgumentException("GroupNorm native kernel: expected a dense " + order + "-ordered "
+                    + type + " array of " + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
+        }
+    }
+
+    private static void check(INDArray a, long length, DataType type) {
+        check(a, length, type, 'c');
     }
 
     private static int code(INDArray x) {

@@ -14,6 +14,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * do (ND4J's CPU backend, float or double; else DL4J's own code). DL4J's ReLU backward pass copies its input
  * and runs a per-op native context: 5x its forward pass, and 14% of a small CNN's {@code fit()} here
  * (README, "Speed"). Use it like DL4J's: {@code new Relu.Builder().name("relu1").build()}.
+ *
+ * <p>Dropout set for the whole network ({@code NeuralNetConfiguration.Builder.dropOut}) reaches this layer and is
+ * applied to its input in training, on both paths ({@link ReluLayer}); DL4J's ActivationLayer ignores it. The
+ * layer has no parameters: L1/L2, weight decay and weight noise do not reach it (DL4J copies them only to layers
+ * with weights).
  */
 public class Relu extends ActivationLayer {
 
@@ -33,7 +38,7 @@ public class Relu extends ActivationLayer {
     public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
             Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView, boolean initializeParams,
             DataType networkDataType) {
-        return GroupNormalization.wire(new ReluLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex,
+        return LayerPlumbing.wire(new ReluLayer(conf, networkDataType), initializer(), conf, listeners, layerIndex,
                 paramsView, initializeParams);
     }
 

@@ -23,7 +23,7 @@ public final class HtmlPage {
       td.COMPLETE{color:#1a7f37}td.FAILED,td.DIVERGED{color:#b42318;font-weight:bold}
       figure{margin:12px 0 24px}figcaption{color:#555;font-size:14px}
       img{max-width:100%;height:auto;border:1px solid #eee}
-      ul.notes li{color:#b42318}
+      ul.notes li{color:#b42318}ul.left-out li{color:#555}
       """;
 
   private HtmlPage() {}
@@ -38,6 +38,20 @@ public final class HtmlPage {
    */
   public static String render(String title, List<String> sources, List<String> notes,
       List<Object> sections) {
+    return render(title, sources, notes, List.of(), sections);
+  }
+
+  /**
+   * Renders the page.
+   *
+   * @param title page heading
+   * @param sources the results folders read
+   * @param notes warnings to show at the top (may be empty)
+   * @param leftOut what the page leaves out and why, one line each, shown under the notes
+   * @param sections the page body in order: {@link ChartImage} and {@link Table} items
+   */
+  public static String render(String title, List<String> sources, List<String> notes,
+      List<String> leftOut, List<Object> sections) {
     StringBuilder sb = new StringBuilder(1 << 16);
     sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
         .append(esc(title)).append("</title>\n<style>\n").append(CSS).append("</style>\n")
@@ -52,6 +66,11 @@ public final class HtmlPage {
     if (!notes.isEmpty()) {
       sb.append("<ul class=\"notes\">\n");
       notes.forEach(n -> sb.append("<li>").append(esc(n)).append("</li>\n"));
+      sb.append("</ul>\n");
+    }
+    if (!leftOut.isEmpty()) {
+      sb.append("<p class=\"note\">Left out of this page:</p>\n<ul class=\"left-out\">\n");
+      leftOut.forEach(l -> sb.append("<li>").append(esc(l)).append("</li>\n"));
       sb.append("</ul>\n");
     }
     for (Object s : sections) {

@@ -1,6 +1,7 @@
 package io.gnsweep.report;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -11,9 +12,11 @@ import org.apache.spark.sql.SparkSession;
  * The {@code report} command: reads the trials and epochs tables of one or more sweeps and
  * writes {@code index.html} (self-contained), the charts as PNG and the tables as Markdown and
  * CSV to {@code <first RESULTS_DIR>/report} or {@code --out DIR}; prints the main table
- * (test error by batch size) on stdout.
+ * (test error by batch size) on stdout. A chart along an axis with one point on it is left out, and
+ * the page says so ({@link ChartPlan}).
  *
- * <p>Usage: {@code report RESULTS_DIR [RESULTS_DIR ...] [--out DIR] [--master URL]}. The Spark
+ * <p>Usage: {@code report RESULTS_DIR [RESULTS_DIR ...] [--out DIR] [--master URL]}
+ * ({@link ReportOptions}; {@code --help}, {@code --version}). The Spark
  * master is {@code --master}, else the one spark-submit set, else {@code local[*]}.
  * Bad input (unknown option, missing folder or trials table) prints one message, writes
  * nothing and returns 2.
@@ -31,18 +34,30 @@ public final class ReportJob {
   }
 
   /**
-   * Runs the command.
+   * Runs the command, printing to {@code System.out} and {@code System.err}.
    *
    * @return 0 on success, {@link #BAD_INPUT} for bad input, 1 if writing the report failed
    */
   public static int run(String[] args) {
+    return run(args, System.out, System.err);
+  }
+
+  /**
+   * Runs the command: the main table (and {@code --help}, {@code --version}) on {@code out}, notes
+   * and errors on {@code err}.
+   *
+   * @return 0 on success, {@link #BAD_INPUT} for bad input, 1 if writing the report failed
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
     ReportOptions opts;
     try {
-      opts = ReportOptions.parse(args);
+      opts = ReportOptions.parse(args, out);
     } catch (BadInputException e) {
-      System.err.println("report: " + e.getMessage());
-      System.err.println(ReportOptions.USAGE);
+      err.println("report: " + e.getMessage());
       return BAD_INPUT;
+    }
+    if (opts == null) {
+      return 0; // --help or --version, answered
     }
     // A session that already runs (a test, a notebook) is used and left running.
     boolean ownSession = SparkSession.getActiveSession().isEmpty()
@@ -53,18 +68,18 @@ public final class ReportJob {
       try {
         tables = ResultTables.read(spark, opts.resultsDirs());
       } catch (BadInputException e) {
-        System.err.println("report: " + e.getMessage());
+        err.println("report: " + e.getMessage());
         return BAD_INPUT;
       }
-      tables.notes().forEach(n -> System.err.println("report: note: " + n));
-      OutputFolder out = new OutputFolder(opts.reportDir(),
+      tables.notes().forEach(n -> err.println("report: note: " + n));
+      OutputFolder folder = new OutputFolder(opts.reportDir(),
           spark.sparkContext().hadoopConfiguration());
-      RenderedTable main = write(tables, opts, out);
-      System.out.print(TableWriter.markdown(main.shown()));
-      System.err.println("report: written to " + out);
+      RenderedTable main = write(tables, opts, folder, err);
+      out.print(TableWriter.markdown(main.shown()));
+      err.println("report: written to " + folder);
       return 0;
     } catch (IOException e) {
-      System.err.println("report: cannot write the report to " + opts.reportDir() + ": "
+      err.println("report: cannot write the report to " + opts.reportDir() + ": "
           + e.getMessage());
       return 1;
     } finally {
@@ -75,26 +90,27 @@ public final class ReportJob {
   }
 
   /** Builds every chart and table, writes them and the page; returns the main table. */
-  private static RenderedTable write(ResultTables tables, ReportOptions opts, OutputFolder out)
-      throws IOException {
+  private static RenderedTable write(ResultTables tables, ReportOptions opts, OutputFolder out,
+      PrintStream err) throws IOException {
     List<Cell> cells = tables.cells();
     List<TrialRecord> trials = tables.trials();
     List<EpochPoint> curves = tables.epochCurves();
     Optional<Integer> groupBatch = tables.groupComparisonBatchSize();
+    ChartPlan plan = ChartPlan.of(cells, groupBatch);
+    plan.leftOut().forEach(l -> err.println("report: left out: " + l));
     Charts charts = new Charts();
     List<Object> page = new ArrayList<>();
     List<RenderedTable> files = new ArrayList<>();
 
     RenderedTable main = ReportTables.byBatchSize(cells);
-    if (cells.stream().anyMatch(c -> c.meanTestAccuracy() != null)) {
+    if (plan.errorVsBatchSize()) {
       page.add(charts.errorVsBatchSize(cells));
     }
     add(page, files, main);
     add(page, files, ReportTables.gap(cells));
     if (groupBatch.isPresent()) {
       int bs = groupBatch.get();
-      if (cells.stream().anyMatch(c -> c.batchSize() == bs && c.meanTestAccuracy() != null
-          && List.of("group", "layer", "instance").contains(c.norm()))) {
+      if (plan.errorVsGroups()) {
         page.add(charts.errorVsGroups(cells, bs));
       }
       add(page, files, ReportTables.byGroups(cells, bs));
@@ -104,7 +120,7 @@ public final class ReportJob {
     }
     page.addAll(charts.epochCurves(curves));
     add(page, files, ReportTables.epochs(curves));
-    if (cells.stream().anyMatch(c -> c.meanImagesPerS() != null)) {
+    if (plan.throughput()) {
       page.add(charts.throughput(cells));
     }
     add(page, files, ReportTables.throughput(cells));
@@ -127,7 +143,7 @@ public final class ReportJob {
       }
     }
     out.write("index.html", HtmlPage.render("gnsweep report: normalization sweep",
-        opts.resultsDirs(), tables.notes(), page));
+        opts.resultsDirs(), tables.notes(), plan.leftOut(), page));
     return main;
   }
 

@@ -1,7 +1,13 @@
 package io.gnsweep.report;
 
+import io.gnsweep.config.CommandLines;
+import io.gnsweep.config.UsageException;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * The {@code report} command line: {@code RESULTS_DIR [RESULTS_DIR ...] [--out DIR] [--master URL]}.
@@ -15,7 +21,7 @@ public record ReportOptions(List<String> resultsDirs, String outDir, String mast
 
   /** One line that says how to call the command. */
   public static final String USAGE =
-      "usage: report RESULTS_DIR [RESULTS_DIR ...] [--out DIR] [--master URL]";
+      "usage: report RESULTS_DIR [RESULTS_DIR ...] [--out DIR] [--master URL] [--help] [--version]";
 
   /** The folder the report is written to. */
   public String reportDir() {
@@ -33,52 +39,44 @@ public record ReportOptions(List<String> resultsDirs, String outDir, String mast
    *     option or no results folder at all
    */
   public static ReportOptions parse(String[] args) throws BadInputException {
+    return parse(args, System.out);
+  }
+
+  /**
+   * As {@link #parse(String[])}, but null when the arguments asked for {@code --help} or
+   * {@code --version}, which are answered on {@code out}.
+   */
+  static ReportOptions parse(String[] args, PrintStream out) throws BadInputException {
+    Line line = new Line();
+    try {
+      if (CommandLines.answeredHelp(line, args, out, null)) {
+        return null;
+      }
+    } catch (UsageException e) {
+      throw new BadInputException(e.getMessage());
+    }
+    if (line.dirs.isEmpty()) {
+      throw new BadInputException("no RESULTS_DIR given (see gnsweep report --help)");
+    }
+    return new ReportOptions(List.copyOf(line.dirs), line.out, line.master);
+  }
+
+  /** The annotated form picocli fills in. */
+  @Command(name = "gnsweep report", mixinStandardHelpOptions = true,
+      versionProvider = CommandLines.Version.class,
+      description = "Compares sweeps from their Parquet tables: an HTML page, PNG charts, CSV and "
+          + "Markdown tables (jobs/report.sh launches it through spark-submit).")
+  private static final class Line {
+    @Parameters(paramLabel = "RESULTS_DIR", description = "a sweep's results folder (any path or "
+        + "URI Spark reads); several are compared on one page")
     List<String> dirs = new ArrayList<>();
-    String out = null;
-    String master = null;
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      String name = arg;
-      String value = null;
-      int eq = arg.indexOf('=');
-      if (arg.startsWith("--") && eq > 0) {
-        name = arg.substring(0, eq);
-        value = arg.substring(eq + 1);
-      }
-      switch (name) {
-        case "--out", "--master" -> {
-          if (value == null) {
-            if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-              throw new BadInputException("option " + name + " needs a value");
-            }
-            value = args[++i];
-          }
-          if (value.isBlank()) {
-            throw new BadInputException("option " + name + " needs a non-empty value");
-          }
-          if (name.equals("--out")) {
-            if (out != null) {
-              throw new BadInputException("option --out given twice");
-            }
-            out = value;
-          } else {
-            if (master != null) {
-              throw new BadInputException("option --master given twice");
-            }
-            master = value;
-          }
-        }
-        default -> {
-          if (arg.startsWith("-")) {
-            throw new BadInputException("unknown option: " + arg);
-          }
-          dirs.add(arg);
-        }
-      }
-    }
-    if (dirs.isEmpty()) {
-      throw new BadInputException("no RESULTS_DIR given");
-    }
-    return new ReportOptions(List.copyOf(dirs), out, master);
+
+    @Option(names = "--out", paramLabel = "DIR",
+        description = "where the report goes (default: the first RESULTS_DIR/report)")
+    String out;
+
+    @Option(names = "--master", paramLabel = "URL",
+        description = "Spark master (default: the one spark-submit set, else local[*])")
+    String master;
   }
 }

@@ -14,6 +14,8 @@ import static org.apache.spark.sql.functions.stddev_samp;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import static io.gnsweep.tables.ResultColumns.*;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,8 +42,8 @@ import org.apache.spark.sql.expressions.Window;
 public final class ResultTables {
 
   private static final List<String> REQUIRED_TRIAL_COLUMNS =
-      List.of("sweep_id", "trial_id", "norm", "groups", "batch_size", "seed", "status",
-          "error", "test_accuracy", "attempt");
+      List.of(SWEEP_ID, TRIAL_ID, NORM, GROUPS, BATCH_SIZE, SEED, STATUS,
+          ERROR, TEST_ACCURACY, ATTEMPT);
 
   private final Dataset<Row> trials;
   private final Dataset<Row> epochs; // null when no sweep has an epochs table
@@ -99,20 +101,20 @@ public final class ResultTables {
    * label each gets and the value a row written before the column existed stands for (null: none).
    */
   private static final List<List<String>> VARIANT_COLUMNS = List.of(
-      Arrays.asList("model", "model", null),
-      Arrays.asList("model_depth", "depth", null),
-      Arrays.asList("model_width", "width", null),
-      Arrays.asList("zero_init_last_norm", "zero-init", null),
-      Arrays.asList("optimizer", "optimizer", "adam"),
-      Arrays.asList("momentum", "momentum", null),
-      Arrays.asList("nesterov", "nesterov", null),
-      Arrays.asList("weight_decay", "wd", "0.0"),
-      Arrays.asList("lr_schedule", "schedule", "constant"),
-      Arrays.asList("lr_milestones", "milestones", null),
-      Arrays.asList("lr_decay", "lr-decay", null),
-      Arrays.asList("warmup_epochs", "warm-up", "0.0"),
-      Arrays.asList("augment", "augment", "none"),
-      Arrays.asList("epochs", "epochs", null));
+      Arrays.asList(MODEL, "model", null),
+      Arrays.asList(MODEL_DEPTH, "depth", null),
+      Arrays.asList(MODEL_WIDTH, "width", null),
+      Arrays.asList(ZERO_INIT_LAST_NORM, "zero-init", null),
+      Arrays.asList(OPTIMIZER, "optimizer", "adam"),
+      Arrays.asList(MOMENTUM, "momentum", null),
+      Arrays.asList(NESTEROV, "nesterov", null),
+      Arrays.asList(WEIGHT_DECAY, "wd", "0.0"),
+      Arrays.asList(LR_SCHEDULE, "schedule", "constant"),
+      Arrays.asList(LR_MILESTONES, "milestones", null),
+      Arrays.asList(LR_DECAY, "lr-decay", null),
+      Arrays.asList(WARMUP_EPOCHS, "warm-up", "0.0"),
+      Arrays.asList(AUGMENT, "augment", "none"),
+      Arrays.asList(EPOCHS, "epochs", null));
 
   /**
    * A label of the settings that vary across the compared trials ("optimizer=sgd, wd=1.0E-4"),
@@ -150,16 +152,16 @@ public final class ResultTables {
 
   /** Every (norm, groups, batch size) cell, aggregated over seeds, in display order. */
   public List<Cell> cells() {
-    Column complete = col("status").equalTo("COMPLETE").and(col("test_accuracy").isNotNull());
-    Dataset<Row> agg = trials.groupBy("norm", "groups", "batch_size", "variant").agg(
+    Column complete = col(STATUS).equalTo("COMPLETE").and(col(TEST_ACCURACY).isNotNull());
+    Dataset<Row> agg = trials.groupBy(NORM, GROUPS, BATCH_SIZE, "variant").agg(
         sum(when(complete, 1).otherwise(0)).cast("long").as("n"),
-        sum(when(col("status").equalTo("FAILED"), 1).otherwise(0)).cast("long").as("n_failed"),
-        sum(when(col("status").equalTo("DIVERGED"), 1).otherwise(0)).cast("long")
+        sum(when(col(STATUS).equalTo("FAILED"), 1).otherwise(0)).cast("long").as("n_failed"),
+        sum(when(col(STATUS).equalTo("DIVERGED"), 1).otherwise(0)).cast("long")
             .as("n_diverged"),
-        avg(when(complete, col("test_accuracy"))).as("mean_acc"),
-        stddev_samp(when(complete, col("test_accuracy"))).as("std_acc"),
-        avg(when(complete, col("images_per_s"))).as("mean_ips"),
-        avg(when(complete, col("train_time_s"))).as("mean_time"));
+        avg(when(complete, col(TEST_ACCURACY))).as("mean_acc"),
+        stddev_samp(when(complete, col(TEST_ACCURACY))).as("std_acc"),
+        avg(when(complete, col(IMAGES_PER_S))).as("mean_ips"),
+        avg(when(complete, col(TRAIN_TIME_S))).as("mean_time"));
     List<Cell> cells = new ArrayList<>();
     for (Row r : agg.collectAsList()) {
       long n = r.getLong(r.fieldIndex("n"));
@@ -185,9 +187,9 @@ public final class ResultTables {
    * instance trials (ties: the larger batch size), or empty when there are none.
    */
   public Optional<Integer> groupComparisonBatchSize() {
-    List<Row> top = trials.filter(col("norm").isin("group", "layer", "instance"))
-        .groupBy("batch_size").agg(count(lit(1)).as("trials"))
-        .orderBy(desc("trials"), desc("batch_size")).limit(1).collectAsList();
+    List<Row> top = trials.filter(col(NORM).isin("group", "layer", "instance"))
+        .groupBy(BATCH_SIZE).agg(count(lit(1)).as("trials"))
+        .orderBy(desc("trials"), desc(BATCH_SIZE)).limit(1).collectAsList();
     return top.isEmpty() ? Optional.empty() : Optional.of(top.get(0).getInt(0));
   }
 
@@ -196,13 +198,13 @@ public final class ResultTables {
     if (epochs == null) {
       return List.of();
     }
-    Dataset<Row> done = trials.filter(col("status").equalTo("COMPLETE"))
-        .select("sweep_id", "trial_id", "norm", "groups", "batch_size", "variant");
-    Dataset<Row> agg = epochs.dropDuplicates("sweep_id", "trial_id", "epoch")
-        .join(done, new String[] {"sweep_id", "trial_id"})
-        .groupBy("norm", "groups", "batch_size", "epoch", "variant")
-        .agg(count(lit(1)).as("n"), avg("test_accuracy").as("acc"), avg("train_loss").as("loss"))
-        .orderBy("variant", "norm", "groups", "batch_size", "epoch");
+    Dataset<Row> done = trials.filter(col(STATUS).equalTo("COMPLETE"))
+        .select(SWEEP_ID, TRIAL_ID, NORM, GROUPS, BATCH_SIZE, "variant");
+    Dataset<Row> agg = epochs.dropDuplicates(SWEEP_ID, TRIAL_ID, EPOCH)
+        .join(done, new String[] {SWEEP_ID, TRIAL_ID})
+        .groupBy(NORM, GROUPS, BATCH_SIZE, EPOCH, "variant")
+        .agg(count(lit(1)).as("n"), avg(TEST_ACCURACY).as("acc"), avg(TRAIN_LOSS).as("loss"))
+        .orderBy("variant", NORM, GROUPS, BATCH_SIZE, EPOCH);
     List<EpochPoint> points = new ArrayList<>();
     for (Row r : agg.collectAsList()) {
       points.add(new EpochPoint(r.getString(0), r.isNullAt(1) ? null : r.getInt(1), r.getInt(2),
@@ -213,9 +215,9 @@ public final class ResultTables {
 
   /** Every trial, whatever its status, ordered by configuration then seed. */
   public List<TrialRecord> trials() {
-    Dataset<Row> t = trials.select(col("sweep_id"), col("trial_id"), col("norm"), col("groups"),
-        col("batch_size"), col("seed"), col("status"), col("test_accuracy"), col("error"),
-        col("attempt"), hasColumn("train_time_s") ? col("train_time_s") : lit(null).cast("double"),
+    Dataset<Row> t = trials.select(col(SWEEP_ID), col(TRIAL_ID), col(NORM), col(GROUPS),
+        col(BATCH_SIZE), col(SEED), col(STATUS), col(TEST_ACCURACY), col(ERROR),
+        col(ATTEMPT), hasColumn(TRAIN_TIME_S) ? col(TRAIN_TIME_S) : lit(null).cast("double"),
         col("variant"));
     List<TrialRecord> out = new ArrayList<>();
     for (Row r : t.collectAsList()) {
@@ -238,8 +240,8 @@ public final class ResultTables {
 
   /** One row per sweep: what it ran and on which software (the provenance columns present). */
   public Table sweeps() {
-    List<String> wanted = List.of("sweep_name", "sweep_id", "dataset", "model", "gnsweep_version",
-        "git_commit", "dl4j_version", "nd4j_backend", "spark_version", "java_version", "device");
+    List<String> wanted = List.of(SWEEP_NAME, SWEEP_ID, DATASET, MODEL, GNSWEEP_VERSION,
+        GIT_COMMIT, DL4J_VERSION, ND4J_BACKEND, SPARK_VERSION, JAVA_VERSION, DEVICE);
     List<Column> keys = new ArrayList<>();
     List<String> header = new ArrayList<>();
     for (String c : wanted) {
@@ -276,12 +278,12 @@ public final class ResultTables {
 
   private static Dataset<Row> latestAttempt(Dataset<Row> trials) {
     List<Column> order = new ArrayList<>();
-    order.add(col("attempt").desc_nulls_last());
-    if (Arrays.asList(trials.columns()).contains("finished_at")) {
-      order.add(col("finished_at").desc_nulls_last());
+    order.add(col(ATTEMPT).desc_nulls_last());
+    if (Arrays.asList(trials.columns()).contains(FINISHED_AT)) {
+      order.add(col(FINISHED_AT).desc_nulls_last());
     }
     return trials
-        .withColumn("_rank", row_number().over(Window.partitionBy("sweep_id", "trial_id")
+        .withColumn("_rank", row_number().over(Window.partitionBy(SWEEP_ID, TRIAL_ID)
             .orderBy(order.toArray(Column[]::new))))
         .filter(col("_rank").equalTo(1)).drop("_rank");
   }

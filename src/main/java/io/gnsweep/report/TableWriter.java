@@ -1,8 +1,9 @@
 package io.gnsweep.report;
 
+import io.gnsweep.tables.Csv;
 import java.util.List;
 
-/** Writes a {@link Table} as GitHub-flavoured Markdown or as CSV (RFC 4180 quoting). */
+/** Writes a {@link Table} as GitHub-flavoured Markdown or as CSV (RFC 4180 quoting, {@link Csv}). */
 public final class TableWriter {
 
   private TableWriter() {}
@@ -29,13 +30,10 @@ public final class TableWriter {
     return sb.toString();
   }
 
-  /** The table as CSV, header first, with a final newline. */
+  /** The table as CSV ({@link Csv}), header first, with a final newline. */
   public static String csv(Table t) {
-    StringBuilder sb = new StringBuilder();
-    csvRow(sb, t.header());
-    for (List<String> r : t.rows()) {
-      csvRow(sb, r);
-    }
+    StringBuilder sb = new StringBuilder(Csv.line(t.header()));
+    t.rows().forEach(r -> sb.append(Csv.line(r)));
     return sb.toString();
   }
 
@@ -43,21 +41,6 @@ public final class TableWriter {
     sb.append('|');
     for (String c : cells) {
       sb.append(' ').append(c.replace("|", "\\|").replace("\n", " ")).append(" |");
-    }
-    sb.append('\n');
-  }
-
-  private static void csvRow(StringBuilder sb, List<String> cells) {
-    for (int i = 0; i < cells.size(); i++) {
-      String c = cells.get(i);
-      if (i > 0) {
-        sb.append(',');
-      }
-      if (c.contains(",") || c.contains("\"") || c.contains("\n") || c.contains("\r")) {
-        sb.append('"').append(c.replace("\"", "\"\"")).append('"');
-      } else {
-        sb.append(c);
-      }
     }
     sb.append('\n');
   }

@@ -10,7 +10,9 @@
  * {@code report} command line ({@link io.gnsweep.report.ReportJob}).
  *
  * <p>May use Spark (DataFrame API, for reading and aggregating), Hadoop's FileSystem (to read
- * and write any folder or URI Spark reads) and XChart. Must not use DL4J or ND4J: a report is
- * made from the tables alone, on a machine without the training stack's native libraries.
+ * and write any folder or URI Spark reads), XChart, picocli (through {@code io.gnsweep.config})
+ * and the tables' column names and CSV form ({@code io.gnsweep.tables}). Must not use DL4J or
+ * ND4J, nor the sweep job ({@code io.gnsweep.spark}): a report is made from the tables alone, on
+ * a machine without the training stack's native libraries.
  */
 package io.gnsweep.report;

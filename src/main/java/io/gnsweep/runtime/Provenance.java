@@ -21,6 +21,24 @@ public record Provenance(String gnsweepVersion, String gitCommit, String dl4jVer
                 System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"));
     }
 
+    /**
+     * The commit this build was made from, as Maven recorded it in {@code gnsweep-build.properties}
+     * ({@code "-dirty"} when tracked files had changes), or "unknown" (built outside git, or not by Maven).
+     */
+    public static String buildCommit() {
+        String c = NativeSetup.build().getProperty("git.commit", "");
+        return c.isBlank() || c.startsWith("${") ? "unknown" : c;
+    }
+
+    /** What {@code --version} prints: gnsweep's version and commit, then the versions it was built against. */
+    public static String versionText() {
+        var build = NativeSetup.build();
+        return "gnsweep " + build.getProperty("gnsweep.version", "unknown") + ", git commit " + buildCommit()
+                + "\nbuilt with DL4J/ND4J " + build.getProperty("dl4j.version", "unknown") + " and Spark "
+                + build.getProperty("spark.version", "unknown") + "; running on Java "
+                + System.getProperty("java.version");
+    }
+
     /** {@code git rev-parse HEAD} in the working directory (with "-dirty" if it has changes), or null. */
     public static String detectGitCommit() {
         String head = run("git", "rev-parse", "HEAD");

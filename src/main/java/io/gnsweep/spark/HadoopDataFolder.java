@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -20,7 +19,7 @@ final class HadoopDataFolder implements DataFolder {
 
     private FileSystem fs() throws IOException {
         if (fs == null) {
-            fs = FileSystem.get(URI.create(uri), new Configuration());
+            fs = FileSystem.get(URI.create(uri), HadoopConf.get());
         }
         return fs;
     }
@@ -40,7 +39,7 @@ final class HadoopDataFolder implements DataFolder {
         try {
             return fs().exists(new Path(locate(fileName)));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot reach " + locate(fileName) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot access " + locate(fileName) + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,5 +1,8 @@
 package io.gnsweep.spark;
 
+import static io.gnsweep.tables.ResultColumns.*;
+
+import io.gnsweep.tables.ResultColumns;
 import io.gnsweep.runtime.Provenance;
 import io.gnsweep.train.EpochMetrics;
 import io.gnsweep.optim.LrSchedule;
@@ -19,17 +22,23 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.DelegatingSeekableInputStream;
+import org.apache.parquet.io.InputFile;
+import org.apache.parquet.io.SeekableInputStream;
 import org.apache.parquet.schema.MessageType;
 
 /**
@@ -41,6 +50,11 @@ import org.apache.parquet.schema.MessageType;
  * then the trial row, so a trial row always has its epochs. One file name per trial id means the tables can
  * never hold two rows for a trial, whatever Spark re-runs; a trial counts as finished when its trial file
  * exists.
+ *
+ * <p>A re-run (a retried task, {@code --rerun-failed}) replaces a file in one step, so that a reader never
+ * finds the trial without its file (see {@link #moveIntoPlace}; on object stores, where a rename is a copy,
+ * the files are written straight to their final names instead); readers of trial rows here read each file
+ * from one open stream, so a replacement under way cannot mix two versions.
  */
 final class ResultStore implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -60,7 +74,7 @@ final class ResultStore implements Serializable {
     static String qualify(String output) {
         try {
             Path p = new Path(output);
-            FileSystem fs = p.getFileSystem(new Configuration());
+            FileSystem fs = p.getFileSystem(HadoopConf.get());
             return fs.makeQualified(p).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("output " + output + ": " + e.getMessage(), e);
@@ -73,7 +87,7 @@ final class ResultStore implements Serializable {
 
     private FileSystem fs() throws IOException {
         if (fs == null) {
-            fs = FileSystem.get(URI.create(output), new Configuration());
+            fs = FileSystem.get(URI.create(output), HadoopConf.get());
             // no .crc side files beside the tables on the local file system
             fs.setWriteChecksum(false);
         }
@@ -179,16 +193,71 @@ final class ResultStore implements Serializable {
 
     private static java.util.List<TrialRow> readTrialRows(Path file, Configuration conf) throws IOException {
         java.util.List<TrialRow> rows = new java.util.ArrayList<>(1);
-        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
+        // The whole (one-row) file from one open stream: a reader that took the length from a status call and
+        // then opened the path could pair the length of one version with the bytes of the next.
+        byte[] bytes;
+        try (FSDataInputStream in = file.getFileSystem(conf).open(file)) {
+            bytes = in.readAllBytes();
+        }
+        try (ParquetReader<Group> reader = new GroupReader(new BytesInputFile(bytes)).withConf(conf).build()) {
             for (Group g = reader.read(); g != null; g = reader.read()) {
-                rows.add(new TrialRow(g.getString("sweep_id", 0), g.getString("trial_id", 0),
-                        g.getString("norm", 0), isSet(g, "groups") ? g.getInteger("groups", 0) : null,
-                        g.getInteger("batch_size", 0), g.getString("status", 0),
-                        isSet(g, "error") ? g.getString("error", 0) : null,
-                        isSet(g, "test_accuracy") ? g.getDouble("test_accuracy", 0) : null));
+                rows.add(new TrialRow(g.getString(SWEEP_ID, 0), g.getString(TRIAL_ID, 0),
+                        g.getString(NORM, 0), isSet(g, GROUPS) ? g.getInteger(GROUPS, 0) : null,
+                        g.getInteger(BATCH_SIZE, 0), g.getString(STATUS, 0),
+                        isSet(g, ERROR) ? g.getString(ERROR, 0) : null,
+                        isSet(g, TEST_ACCURACY) ? g.getDouble(TEST_ACCURACY, 0) : null));
             }
         }
         return rows;
+    }
+
+    /** parquet-hadoop's reader of example Groups, from any InputFile. */
+    private static final class GroupReader extends ParquetReader.Builder<Group> {
+        GroupReader(InputFile file) {
+            super(file);
+        }
+
+        @Override
+        protected ReadSupport<Group> getReadSupport() {
+            return new GroupReadSupport();
+        }
+    }
+
+    /** A Parquet file held in memory. */
+    private record BytesInputFile(byte[] bytes) implements InputFile {
+        @Override
+        public long getLength() {
+            return bytes.length;
+        }
+
+        @Override
+        public SeekableInputStream newStream() {
+            return new DelegatingSeekableInputStream(new SeekableBytes(bytes)) {
+                @Override
+                public long getPos() {
+                    return ((SeekableBytes) getStream()).position();
+                }
+
+                @Override
+                public void seek(long newPos) {
+                    ((SeekableBytes) getStream()).seek(newPos);
+                }
+            };
+        }
+    }
+
+    private static final class SeekableBytes extends java.io.ByteArrayInputStream {
+        SeekableBytes(byte[] bytes) {
+            super(bytes);
+        }
+
+        long position() {
+            return pos;
+        }
+
+        void seek(long to) {
+            pos = (int) Math.min(Math.max(0, to), count);
+        }
     }
 
     /** Whether an optional column is in this file's schema and set in this row. */
@@ -216,6 +285,41 @@ final class ResultStore implements Serializable {
         moveIntoPlace(tmp, new Path(output + "/" + SPEC));
     }
 
+    /**
+     * Fails unless this folder can be written: creates it (and missing parents), writes and removes a hidden probe
+     * file, then removes the folders it created, so a refused or checked output is left as it was. Run on the
+     * driver before any work, so that a permission problem is one message and not a FAILED task per trial.
+     */
+    void checkWritable() throws IOException {
+        FileSystem fs = fs();
+        Path dir = new Path(output);
+        Path firstCreated = null;
+        for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
+            firstCreated = p;
+        }
+        try {
+            if (!fs.mkdirs(dir)) {
+                throw new IOException("could not create " + dir);
+            }
+            Path probe = new Path(output + "/_gnsweep-write-check-" + UUID.randomUUID());
+            fs.create(probe, false).close();
+            fs.delete(probe, false);
+        } finally {
+            if (firstCreated != null) {
+                for (Path p = dir; p != null && p.depth() >= firstCreated.depth(); p = p.getParent()) {
+                    try {
+                        // not recursive: a folder someone else wrote into meanwhile stays
+                        if (fs.exists(p) && !fs.delete(p, false)) {
+                            break;
+                        }
+                    } catch (IOException notEmptyOrNotOurs) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     /** Where a result was produced. */
     record Context(String sweepName, String sweepId, int attempt, String executorId, String host,
                    Provenance provenance) implements Serializable {}
@@ -223,75 +327,78 @@ final class ResultStore implements Serializable {
     /** Makes the trial's result durable: its epochs, then its trial row. Replaces an earlier result. */
     void write(TrialResult r, Context ctx) throws IOException {
         String id = r.spec().trialId();
-        Path epochsTmp = tmp(EPOCHS, id);
-        fs();
+        Path epochsTmp = staging(EPOCHS, id, epochsFile(id));
         try (ParquetWriter<Group> w = writer(epochsTmp, ResultSchema.EPOCHS)) {
             SimpleGroupFactory f = new SimpleGroupFactory(ResultSchema.EPOCHS);
             for (EpochMetrics m : r.epochs()) {
-                w.write(f.newGroup().append("sweep_id", ctx.sweepId()).append("trial_id", id)
-                        .append("epoch", m.epoch()).append("train_loss", m.trainLoss())
-                        .append("test_loss", m.testLoss()).append("test_accuracy", m.testAccuracy())
-                        .append("epoch_time_s", m.epochTimeS()).append("images_per_s", m.imagesPerS()));
+                w.write(f.newGroup().append(SWEEP_ID, ctx.sweepId()).append(TRIAL_ID, id)
+                        .append(EPOCH, m.epoch()).append(TRAIN_LOSS, m.trainLoss())
+                        .append(TEST_LOSS, m.testLoss()).append(TEST_ACCURACY, m.testAccuracy())
+                        .append(EPOCH_TIME_S, m.epochTimeS()).append(IMAGES_PER_S, m.imagesPerS()));
             }
         }
-        moveIntoPlace(epochsTmp, epochsFile(id));
-        Path trialTmp = tmp(TRIALS, id);
+        if (!epochsTmp.equals(epochsFile(id))) {
+            moveIntoPlace(epochsTmp, epochsFile(id));
+        }
+        Path trialTmp = staging(TRIALS, id, trialFile(id));
         try (ParquetWriter<Group> w = writer(trialTmp, ResultSchema.TRIALS)) {
             w.write(trialRow(r, ctx));
         }
-        moveIntoPlace(trialTmp, trialFile(id));
+        if (!trialTmp.equals(trialFile(id))) {
+            moveIntoPlace(trialTmp, trialFile(id));
+        }
     }
 
     private static Group trialRow(TrialResult r, Context ctx) {
         TrialSpec s = r.spec();
         Group g = new SimpleGroupFactory(ResultSchema.TRIALS).newGroup()
-                .append("sweep_name", ctx.sweepName()).append("sweep_id", ctx.sweepId())
-                .append("trial_id", s.trialId()).append("norm", s.norm().id());
+                .append(SWEEP_NAME, ctx.sweepName()).append(SWEEP_ID, ctx.sweepId())
+                .append(TRIAL_ID, s.trialId()).append(NORM, s.norm().id());
         if (s.groups() != null) {
-            g.append("groups", s.groups());
+            g.append(GROUPS, s.groups());
         }
-        g.append("batch_size", s.batchSize()).append("lr", s.lr()).append("epochs", s.epochs())
-                .append("seed", (int) s.seed()).append("dataset", s.dataset()).append("model", s.model().id())
-                .append("model_width", s.width());
+        g.append(BATCH_SIZE, s.batchSize()).append(LR, s.lr()).append(ResultColumns.EPOCHS, s.epochs())
+                .append(SEED, (int) s.seed()).append(DATASET, s.dataset()).append(MODEL, s.model().id())
+                .append(MODEL_WIDTH, s.width());
         Protocol p = s.protocol();
         if (s.model().isResidual()) {
-            g.append("model_depth", s.modelDepth()).append("zero_init_last_norm", s.effectiveZeroInitLastNorm());
+            g.append(MODEL_DEPTH, s.modelDepth()).append(ZERO_INIT_LAST_NORM, s.effectiveZeroInitLastNorm());
         }
-        g.append("optimizer", p.optimizer().id());
+        g.append(OPTIMIZER, p.optimizer().id());
         if (p.optimizer() == Protocol.Optimizer.SGD) {
-            g.append("momentum", p.momentum()).append("nesterov", p.nesterov());
+            g.append(MOMENTUM, p.momentum()).append(NESTEROV, p.nesterov());
         }
-        g.append("weight_decay", p.weightDecay()).append("lr_schedule", p.lrSchedule().id());
+        g.append(WEIGHT_DECAY, p.weightDecay()).append(LR_SCHEDULE, p.lrSchedule().id());
         if (p.lrSchedule() == LrSchedule.Kind.STEP) {
-            g.append("lr_milestones", p.lrMilestones().stream().map(String::valueOf)
-                    .collect(java.util.stream.Collectors.joining(","))).append("lr_decay", p.lrDecay());
+            g.append(LR_MILESTONES, p.lrMilestones().stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(","))).append(LR_DECAY, p.lrDecay());
         }
-        g.append("warmup_epochs", p.warmupEpochs()).append("augment", p.augment().id());
-        optional(g, "train_limit", s.trainLimit());
-        optional(g, "test_limit", s.testLimit());
-        g.append("status", r.status().name());
+        g.append(WARMUP_EPOCHS, p.warmupEpochs()).append(AUGMENT, p.augment().id());
+        optional(g, TRAIN_LIMIT, s.trainLimit());
+        optional(g, TEST_LIMIT, s.testLimit());
+        g.append(STATUS, r.status().name());
         if (r.error() != null) {
-            g.append("error", r.error());
+            g.append(ERROR, r.error());
         }
-        optional(g, "test_accuracy", r.testAccuracy());
-        optional(g, "test_loss", r.testLoss());
-        optional(g, "best_test_accuracy", r.bestTestAccuracy());
-        optional(g, "train_loss", r.trainLoss());
-        g.append("train_time_s", r.trainTimeS());
-        optional(g, "images_per_s", r.imagesPerS());
-        g.append("epochs_completed", r.epochs().size()).append("num_params", r.numParams())
-                .append("started_at", micros(r.startedAt())).append("finished_at", micros(r.finishedAt()))
-                .append("attempt", ctx.attempt()).append("executor_id", ctx.executorId())
-                .append("host", ctx.host()).append("device", r.device());
+        optional(g, TEST_ACCURACY, r.testAccuracy());
+        optional(g, TEST_LOSS, r.testLoss());
+        optional(g, BEST_TEST_ACCURACY, r.bestTestAccuracy());
+        optional(g, TRAIN_LOSS, r.trainLoss());
+        g.append(TRAIN_TIME_S, r.trainTimeS());
+        optional(g, IMAGES_PER_S, r.imagesPerS());
+        g.append(EPOCHS_COMPLETED, r.epochs().size()).append(NUM_PARAMS, r.numParams())
+                .append(STARTED_AT, micros(r.startedAt())).append(FINISHED_AT, micros(r.finishedAt()))
+                .append(ATTEMPT, ctx.attempt()).append(EXECUTOR_ID, ctx.executorId())
+                .append(HOST, ctx.host()).append(DEVICE, r.device());
         Provenance v = ctx.provenance();
-        optional(g, "gnsweep_version", v.gnsweepVersion());
-        optional(g, "git_commit", v.gitCommit());
-        optional(g, "dl4j_version", v.dl4jVersion());
-        optional(g, "nd4j_backend", v.nd4jBackend());
-        optional(g, "spark_version", v.sparkVersion());
-        optional(g, "java_version", v.javaVersion());
-        optional(g, "os", v.os());
-        optional(g, "arch", v.arch());
+        optional(g, GNSWEEP_VERSION, v.gnsweepVersion());
+        optional(g, GIT_COMMIT, v.gitCommit());
+        optional(g, DL4J_VERSION, v.dl4jVersion());
+        optional(g, ND4J_BACKEND, v.nd4jBackend());
+        optional(g, SPARK_VERSION, v.sparkVersion());
+        optional(g, JAVA_VERSION, v.javaVersion());
+        optional(g, OS, v.os());
+        optional(g, ARCH, v.arch());
         return g;
     }
 
@@ -314,17 +421,41 @@ final class ResultStore implements Serializable {
     }
 
     private ParquetWriter<Group> writer(Path file, MessageType schema) throws IOException {
-        return ExampleParquetWriter.builder(file).withConf(new Configuration()).withType(schema)
+        return ExampleParquetWriter.builder(file).withConf(fs().getConf()).withType(schema)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build();
     }
 
+    /** Object stores, where rename is a copy but an object written by a PUT appears whole, in one step. */
+    private static final Set<String> PUT_IS_ATOMIC = Set.of("s3a", "s3", "s3n", "gs");
+
+    /**
+     * Replaces target by tmp in one step: at every moment a reader finds either the old file or the new one,
+     * never none (deleting the target first, as Hadoop's generic rename-with-overwrite does, leaves a moment
+     * in which the trial looks unfinished to {@link #has}, {@link #finished}, the summary and the report). On
+     * a POSIX file system (local, or a shared NFS mount) {@code rename} is rename(2), which replaces the
+     * target atomically. HDFS's plain rename refuses an existing target; its rename with
+     * {@code Options.Rename.OVERWRITE} is one NameNode operation, reached through {@link FileContext}.
+     */
     private void moveIntoPlace(Path tmp, Path target) throws IOException {
-        // Hadoop's rename does not replace an existing file on every file system: remove it first.
-        fs().delete(target, false);
-        if (!fs().rename(tmp, target)) {
-            fs().delete(tmp, false);
-            throw new IOException("could not move " + tmp + " to " + target);
+        FileSystem fs = fs();
+        if (fs.rename(tmp, target)) {
+            return;
         }
+        try {
+            FileContext.getFileContext(target.toUri(), fs.getConf()).rename(tmp, target, Options.Rename.OVERWRITE);
+        } catch (IOException e) {
+            fs.delete(tmp, false);
+            throw new IOException("could not move " + tmp + " to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where the file is written before {@link #moveIntoPlace}: a temporary name beside it, or on an object store
+     * the final name itself (the new object replaces the old one only when its upload completes, while a
+     * rename there would be a copy that first removes the old object).
+     */
+    private Path staging(String table, String id, Path target) throws IOException {
+        return PUT_IS_ATOMIC.contains(fs().getScheme()) ? target : tmp(table, id);
     }
 }

@@ -1,6 +1,6 @@
 package io.gnsweep.spark;
 
-import io.gnsweep.cli.UsageException;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.data.ClasspathDataFolder;
 import io.gnsweep.data.DataFolder;
 import io.gnsweep.data.DatasetLoader;
@@ -28,59 +28,24 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * {@code gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]}: runs a
- * sweep on Spark, one trial per task, longest trials first. Everything is validated before Spark starts;
- * trials whose result is already in the output folder are not run again (resume).
+ * {@code gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--dry-run] [--master URL] [--out DIR]}
+ * (parsed by {@link SweepArgs}): runs a sweep on Spark, one trial per task, longest trials first. Everything is
+ * validated before Spark starts; trials whose result is already in the output folder are not run again (resume).
  */
 public final class SweepJob {
     private SweepJob() {}
 
-    /** Parsed command line. */
-    record Args(Path spec, List<String> overrides, boolean rerunFailed, String master, boolean dryRun) {
-        static Args parse(String[] args) {
-            Path spec = null;
-            List<String> overrides = new ArrayList<>();
-            boolean rerun = false;
-            boolean dry = false;
-            String master = null;
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--rerun-failed")) {
-                    rerun = true;
-                } else if (a.equals("--dry-run")) {
-                    dry = true;
-                } else if (a.equals("--master")) {
-                    if (i + 1 >= args.length) {
-                        throw new UsageException("--master needs a URL");
-                    }
-                    master = args[++i];
-                } else if (a.startsWith("--")) {
-                    throw new UsageException("unknown option '" + a + "'");
-                } else if (a.contains("=")) {
-                    overrides.add(a);
-                } else if (spec == null && overrides.isEmpty()) {
-                    spec = Path.of(a);
-                } else {
-                    throw new UsageException("unexpected argument '" + a + "' (expected path=value)");
-                }
-            }
-            return new Args(spec, overrides, rerun, master, dry);
-        }
-    }
-
     /** Runs the command; returns the exit status (0 done, even with failed trials; 1 job error; 2 bad input). */
     public static int run(String[] argv, PrintStream out, PrintStream err) {
-        if (List.of(argv).contains("--help") || List.of(argv).contains("-h")) {
-            out.println("usage: gnsweep sweep [spec.conf] [path=value ...] [--rerun-failed] [--master URL] [--dry-run]\n"
-                    + "default spec: conf/sweeps/quick.conf (embedded); keys: see conf/sweeps/*.conf");
-            return 0;
-        }
         SweepSpec spec;
         ResultStore store;
         String dataPath;
-        Args args;
+        SweepArgs args;
         try {
-            args = Args.parse(argv);
+            args = SweepArgs.parse(argv, out);
+            if (args == null) {
+                return 0;
+            }
             spec = SweepSpec.load(args.spec(), args.overrides());
             dataPath = checkData(spec);
             store = checkOutput(spec);
@@ -110,10 +75,19 @@ public final class SweepJob {
         }
         try {
             DatasetLoader.check(spec.data().name(), folder);
-        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+        } catch (UncheckedIOException e) {
+            // the store itself cannot be reached or read (no such host, refused, permission denied): where to
+            // download the data would not help
+            throw new UsageException("dataset.path = " + path + ": " + firstLine(e.getMessage()));
+        } catch (IOException | IllegalArgumentException e) {
             throw new UsageException("dataset.path = " + path + ": " + e.getMessage() + howToGet(spec.data().name()));
         }
         return path;
+    }
+
+    /** A Hadoop error's first line: remote exceptions carry the server's stack trace after it. */
+    static String firstLine(String message) {
+        return message == null ? "" : message.strip().lines().findFirst().orElse("");
     }
 
     static String howToGet(String dataset) {
@@ -130,19 +104,13 @@ public final class SweepJob {
     }
 
     /**
-     * Refuses an output folder that holds results of a different spec, and a local one that cannot be written
-     * (its folder is created, and a probe file written and removed, before Spark starts).
+     * Refuses an output folder that holds results of a different spec, and one that cannot be reached or written
+     * (its folder is created, and a probe file written and removed, before Spark starts; the folders this made
+     * are removed again).
      */
     static ResultStore checkOutput(SweepSpec spec) {
         if (!DataSource.isUri(spec.output())) {
-            Path dir = Path.of(spec.output());
-            try {
-                Files.createDirectories(dir);
-                Path probe = Files.createTempFile(dir, ".gnsweep-write-check", "");
-                Files.delete(probe);
-            } catch (IOException | RuntimeException e) {
-                throw new UsageException("output = " + spec.output() + ": cannot be written (" + e + ")");
-            }
+            checkWritable(Path.of(spec.output()).toAbsolutePath(), spec.output());
         }
         String qualified;
         try {
@@ -153,7 +121,7 @@ public final class SweepJob {
         ResultStore store = new ResultStore(qualified);
         try {
             String existing = store.readSpec();
-            if (existing != null && !spec.sweepId().equals(sweepIdOf(existing))) {
+            if (existing != null && !spec.sweepId().equals(SpecJson.sweepIdOf(existing))) {
                 throw new UsageException("output = " + spec.output() + ": already holds results of a different spec"
                         + " (see its spec.json); choose another output or remove the folder");
             }
@@ -161,20 +129,47 @@ public final class SweepJob {
                 throw new UsageException("output = " + spec.output() + ": holds a trials table but no spec.json");
             }
         } catch (IOException e) {
-            throw new UsageException("output = " + spec.output() + ": " + e.getMessage());
+            throw new UsageException("output = " + spec.output() + ": " + firstLine(e.getMessage()));
+        }
+        if (DataSource.isUri(spec.output())) {
+            try {
+                store.checkWritable();
+            } catch (IOException e) {
+                throw new UsageException("output = " + spec.output() + ": cannot be written ("
+                        + firstLine(e.getMessage()) + ")");
+            }
         }
         return store;
     }
 
-    private static String sweepIdOf(String specJson) {
+    /**
+     * Creates the folder (and any missing parents), writes and removes a probe file, then removes the folders it
+     * created: nothing is left, and a folder that cannot be written is refused before any work.
+     */
+    static void checkWritable(Path dir, String given) {
+        Path firstCreated = null;
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            firstCreated = p;
+        }
         try {
-            return com.typesafe.config.ConfigFactory.parseString(specJson).getString("sweep_id");
-        } catch (com.typesafe.config.ConfigException e) {
-            return null;
+            Files.createDirectories(dir);
+            Files.delete(Files.createTempFile(dir, ".gnsweep-write-check", ""));
+        } catch (IOException | RuntimeException e) {
+            throw new UsageException("output = " + given + ": cannot be written (" + e + ")");
+        } finally {
+            if (firstCreated != null) {
+                for (Path p = dir; p != null && p.startsWith(firstCreated); p = p.getParent()) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException e) {
+                        break; // not empty or not ours: leave it
+                    }
+                }
+            }
         }
     }
 
-    private static int execute(SweepSpec spec, ResultStore store, String dataPath, Args args, PrintStream out)
+    private static int execute(SweepSpec spec, ResultStore store, String dataPath, SweepArgs args, PrintStream out)
             throws IOException {
         SparkConf conf = new SparkConf().setAppName("gnsweep sweep " + spec.name());
         if (args.master() != null) {
@@ -193,7 +188,7 @@ public final class SweepJob {
         try {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(context);
             if (store.readSpec() == null) {
-                store.writeSpec(specJson(spec));
+                store.writeSpec(SpecJson.of(spec));
             }
             Set<String> finished = store.finished();
             Set<String> failedBefore = args.rerunFailed() ? failedTrials(store.readTrialRows(out), spec) : Set.of();
@@ -268,15 +263,5 @@ public final class SweepJob {
             }
         }
         return ids;
-    }
-
-    private static String specJson(SweepSpec spec) {
-        StringBuilder trials = new StringBuilder();
-        for (TrialSpec t : spec.trials()) {
-            trials.append(trials.length() == 0 ? "" : ",\n    ").append('"').append(t.trialId()).append('"');
-        }
-        return "{\n  \"sweep_id\" : \"" + spec.sweepId() + "\",\n  \"sweep_name\" : \"" + spec.name()
-                + "\",\n  \"trials\" : [\n    " + trials + "\n  ],\n  \"spec\" : " + spec.resolvedJson().replace("\n", "\n  ")
-                + "\n}\n";
     }
 }

@@ -6,10 +6,10 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
-import io.gnsweep.cli.DataSettings;
-import io.gnsweep.cli.Overrides;
-import io.gnsweep.cli.ProtocolSettings;
-import io.gnsweep.cli.UsageException;
+import io.gnsweep.config.DataSettings;
+import io.gnsweep.config.Overrides;
+import io.gnsweep.config.ProtocolSettings;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NormKind;
 import io.gnsweep.train.Protocol;
@@ -74,7 +74,7 @@ public final class SweepSpec {
             throw new UsageException("name = " + name + ": use letters, digits, '.', '_' and '-' only");
         }
         this.data = DataSettings.read(c);
-        this.model = parse(() -> Model.parse(Overrides.getString(c, "model")));
+        this.model = Overrides.parse("model", () -> Model.parse(Overrides.getString(c, "model")));
         this.width = Overrides.getDouble(c, "model-width");
         this.epochs = Overrides.getInt(c, "train.epochs");
         this.lr = Overrides.getDouble(c, "train.lr");
@@ -84,7 +84,7 @@ public final class SweepSpec {
         }
         this.norms = new ArrayList<>();
         for (String n : strings(c, "axes.norm")) {
-            norms.add(parse(() -> NormKind.parse(n)));
+            norms.add(Overrides.parse("axes.norm", () -> NormKind.parse(n)));
         }
         this.batchSizes = ints(c, "axes.batch-size");
         this.groups = ints(c, "axes.groups");
@@ -97,7 +97,7 @@ public final class SweepSpec {
         this.optimizers = axisOr(c, "axes.optimizer", "train.optimizer", () -> {
             List<Protocol.Optimizer> out = new ArrayList<>();
             for (String o : strings(c, "axes.optimizer")) {
-                out.add(parse(() -> Protocol.Optimizer.parse(o)));
+                out.add(Overrides.parse("axes.optimizer", () -> Protocol.Optimizer.parse(o)));
             }
             return out;
         }, () -> List.of(protocol.optimizer()));
@@ -108,7 +108,7 @@ public final class SweepSpec {
         try {
             this.cpuFallback = c.getBoolean("gpu.cpu-fallback");
         } catch (ConfigException e) {
-            throw new UsageException("gpu.cpu-fallback = " + c.getValue("gpu.cpu-fallback").render() + ": expected true or false");
+            throw new UsageException("gpu.cpu-fallback = " + c.getValue("gpu.cpu-fallback").render(ConfigRenderOptions.concise()) + ": expected true or false");
         }
         this.trials = expand();
     }
@@ -182,7 +182,7 @@ public final class SweepSpec {
         String key = eq < 0 ? "" : message.substring(0, eq);
         String rest = eq < 0 ? message : message.substring(eq);
         boolean swept = switch (key) {
-            case "batch-size", "groups" -> true;
+            case "batch-size", "groups", "seed" -> true;
             case "model-depth" -> depths.size() > 1 || !config.getIsNull("axes.model-depth");
             case "weight-decay" -> !config.getIsNull("axes.weight-decay");
             default -> false;
@@ -241,7 +241,7 @@ public final class SweepSpec {
                 }
                 for (int depth : depths) {
                     if (model.isResidual()) {
-                        parse(() -> io.gnsweep.model.ResNet.blocksPerStage(depth));
+                        Overrides.parse("axes.model-depth", () -> io.gnsweep.model.ResNet.blocksPerStage(depth));
                     }
                     for (int channels : model.normalisedChannels(width, model.isResidual() ? depth : Model.DEFAULT_DEPTH)) {
                         if (channels % g != 0) {
@@ -284,7 +284,8 @@ public final class SweepSpec {
             try {
                 return List.of(c.getString(path));
             } catch (ConfigException e2) {
-                throw new UsageException(path + " = " + c.getValue(path).render() + ": expected a list of names");
+                throw new UsageException(path + " = " + c.getValue(path).render(ConfigRenderOptions.concise())
+                        + ": expected a list of names");
             }
         }
     }
@@ -303,18 +304,6 @@ public final class SweepSpec {
                 throw new UsageException(path + " = " + c.getValue(path).render(ConfigRenderOptions.concise())
                         + ": expected a list of numbers");
             }
-        }
-    }
-
-    private interface Parse<T> {
-        T get();
-    }
-
-    private static <T> T parse(Parse<T> p) {
-        try {
-            return p.get();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
         }
     }
 

@@ -70,6 +70,7 @@ public record TrialSpec(String dataset, String dataPath, Integer trainLimit, Int
     /** Checks the settings against each other; throws IllegalArgumentException naming the key and value. */
     public void validate() {
         require(batchSize >= 1, "batch-size", batchSize, "must be >= 1");
+        require(seed >= 0 && seed <= Integer.MAX_VALUE, "seed", seed, "must be a whole number in [0, 2^31)");
         require(epochs >= 1, "epochs", epochs, "must be >= 1");
         require(lr > 0 && Double.isFinite(lr), "lr", lr, "must be a positive number");
         require(width > 0 && Double.isFinite(width), "model-width", width, "must be > 0");

@@ -2,13 +2,9 @@ package io.gnsweep.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.gnsweep.data.FashionMnistFolder;
-import io.gnsweep.spark.SweepFixture;
 import io.gnsweep.spark.SweepFixture.Run;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,11 +14,9 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +27,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -53,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterSweepTest {
     /** A local folder on the driver, so the data reaches the executors by addFile. */
     static Path fashion;
-    private static final Duration SWEEP_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration SWEEP_TIMEOUT = ClusterRuns.SWEEP_TIMEOUT;
 
     @TempDir
     static Path dir;
@@ -74,141 +67,46 @@ class ClusterSweepTest {
         }
     }
 
-    /** A small real sweep: 8 trials (batch, group G=2) x (bs 16, 32) x (seed 1, 2) on 256 images. */
+    /** {@link ClusterRuns#tiny} on the local data folder, shipped to the executors. */
     static List<String> tiny(Path out, String... more) {
-        List<String> args = new ArrayList<>(List.of("name=tiny", "output=" + out, "model-width=0.25",
-                "dataset.path=" + fashion, "dataset.train-limit=256", "dataset.test-limit=128",
-                "axes.norm=[batch,group]", "axes.batch-size=[16,32]", "axes.groups=[2]", "axes.seed=[1,2]",
-                "train.lr=0.002", "--master", cluster.masterUrl()));
-        args.addAll(List.of(more));
-        return args;
+        return ClusterRuns.tiny(out.toString(), fashion.toString(), cluster.masterUrl(), more);
     }
 
-    /**
-     * The driver's Spark conf for this cluster, as System properties (SweepJob builds {@code new SparkConf()}):
-     * the RPC secret from cluster.sh's properties file, the executors' classpath (the application jar does not
-     * exist during {@code mvn test}: executors get the test JVM's classpath), loopback addresses.
-     */
+    static ClusterRuns runs() {
+        return new ClusterRuns(cluster);
+    }
+
     static Map<String, String> driverConf() {
-        Map<String, String> m = new LinkedHashMap<>();
-        var defaults = cluster.defaults();
-        for (String k : List.of("spark.authenticate", "spark.authenticate.secret", "spark.cores.max")) {
-            assertNotNull(defaults.getProperty(k), k + " missing from cluster.sh's spark-defaults.conf");
-            m.put(k, defaults.getProperty(k));
-        }
-        m.put("spark.executor.extraClassPath", System.getProperty("java.class.path"));
-        m.put("spark.executor.extraJavaOptions",
-                "-Dlog4j2.configurationFile=" + Path.of("conf/log4j2.properties").toAbsolutePath().toUri());
-        m.put("spark.executor.memory", "1g");
-        m.put("spark.driver.host", "127.0.0.1");
-        m.put("spark.driver.bindAddress", "127.0.0.1");
-        m.put("spark.ui.enabled", "false");
-        return m;
+        return runs().driverConf();
     }
 
-    /** Runs the sweep command in this JVM as the cluster's driver. */
     static Run sweep(List<String> args) {
-        Map<String, String> conf = driverConf();
-        conf.forEach(System::setProperty);
-        try {
-            return SweepFixture.sweep(args);
-        } finally {
-            conf.keySet().forEach(System::clearProperty);
-        }
+        return runs().sweep(args);
     }
 
-    /** Runs the sweep in a background thread, to inject a fault meanwhile. */
     static Future<Run> sweepInBackground(ExecutorService pool, List<String> args) {
-        return pool.submit(() -> sweep(args));
+        return runs().sweepInBackground(pool, args);
     }
 
     static Run await(Future<Run> f) throws Exception {
-        try {
-            return f.get(SWEEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            f.cancel(true);
-            fail("the sweep did not end within " + SWEEP_TIMEOUT + cluster.logs());
-            return null;
-        }
+        return runs().await(f);
     }
 
-    /** Polls every 100 ms until the condition holds or the run has ended or the time is up. */
     static boolean waitFor(BooleanSupplier condition, Future<?> run, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline && (run == null || !run.isDone())) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(100);
-        }
-        return condition.getAsBoolean();
+        return ClusterRuns.waitFor(condition, run, timeout);
     }
 
-    /** Rows of result tables, read back with Spark (local mode, one session for all). */
     static List<List<Row>> read(Path... tables) {
-        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
-                .getOrCreate();
-        try {
-            List<List<Row>> rows = new ArrayList<>();
-            for (Path t : tables) {
-                rows.add(spark.read().parquet(t.toString()).collectAsList());
-            }
-            return rows;
-        } finally {
-            spark.stop();
-        }
+        return ClusterRuns.read(java.util.Arrays.stream(tables).map(Path::toString).toArray(String[]::new));
     }
 
-    /** trials/*.parquet file name -> modification time. */
     static Map<String, Long> trialFiles(Path out) {
-        Path trials = out.resolve("trials");
-        if (!Files.isDirectory(trials)) {
-            return Map.of();
-        }
-        try (var s = Files.list(trials)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".parquet"))
-                    .collect(Collectors.toMap(p -> p.getFileName().toString(), p -> p.toFile().lastModified()));
-        } catch (IOException e) {
-            return Map.of();
-        }
+        return ClusterRuns.trialFiles(out.toString());
     }
 
-    /**
-     * Exactly one COMPLETE row per trial of the 8, one epochs row per trial and epoch, and one .parquet file per
-     * trial in each table; anything else in the table folders is hidden (a "_" or "." name: what Spark, DuckDB
-     * globs and pandas skip), e.g. the temporary file of a trial whose executor was killed.
-     */
-    static Map<String, Row> assertExactlyOnce(Path out, int epochs) throws IOException {
-        List<List<Row>> tables = read(out.resolve("trials"), out.resolve("epochs"));
-        Map<String, Row> trials = new TreeMap<>();
-        for (Row r : tables.get(0)) {
-            assertNull(trials.put(r.getAs("trial_id"), r), "two rows for trial " + r.getAs("trial_id"));
-        }
-        assertEquals(8, trials.size(), "trial rows: " + trials.keySet());
-        for (Row r : trials.values()) {
-            assertEquals("COMPLETE", r.getAs("status"), r.getAs("trial_id") + ": " + r.getAs("error"));
-        }
-        Map<String, Integer> perTrial = new HashMap<>();
-        Set<String> seen = new TreeSet<>();
-        for (Row r : tables.get(1)) {
-            assertTrue(seen.add(r.getAs("trial_id") + "#" + r.getAs("epoch")), "two rows for " + r);
-            perTrial.merge(r.getAs("trial_id"), 1, Integer::sum);
-        }
-        assertEquals(trials.keySet(), perTrial.keySet());
-        perTrial.forEach((id, n) -> assertEquals(epochs, n, "epoch rows of " + id));
-        for (String table : List.of("trials", "epochs")) {
-            try (var s = Files.list(out.resolve(table))) {
-                List<String> names = s.map(p -> p.getFileName().toString()).sorted().toList();
-                List<String> parquet = names.stream().filter(n -> n.endsWith(".parquet") && !n.startsWith("_")
-                        && !n.startsWith(".")).toList();
-                assertEquals(trials.keySet().stream().map(id -> id + ".parquet").sorted().toList(), parquet, table);
-                for (String n : names) {
-                    assertTrue(parquet.contains(n) || n.startsWith("_") || n.startsWith("."),
-                            table + "/" + n + " would be read as part of the table");
-                }
-            }
-        }
-        return trials;
+    /** Exactly one COMPLETE row per trial of the 8 ({@link ClusterRuns#assertExactlyOnce}). */
+    static Map<String, Row> assertExactlyOnce(Path out, int epochs) {
+        return ClusterRuns.assertExactlyOnce(out.toString(), 8, epochs);
     }
 
     @Test
@@ -242,21 +140,6 @@ class ClusterSweepTest {
         }
     }
 
-    private static final Pattern EPOCH_LINE = Pattern.compile("trial (\\S+) epoch (\\d+)/(\\d+)");
-
-    /** The trial an executor is in the middle of: its last epoch line is not the trial's last epoch. */
-    static String midTrial(LocalCluster.Executor e, Path out) {
-        Matcher m = EPOCH_LINE.matcher(e.stderr());
-        String trial = null;
-        boolean unfinished = false;
-        while (m.find()) {
-            trial = m.group(1);
-            unfinished = Integer.parseInt(m.group(2)) < Integer.parseInt(m.group(3));
-        }
-        return trial != null && unfinished && !Files.exists(out.resolve("trials").resolve(trial + ".parquet"))
-                ? trial : null;
-    }
-
     @Test
     @Order(2)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -265,33 +148,16 @@ class ClusterSweepTest {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<Run> run = sweepInBackground(pool, tiny(out, "train.epochs=3"));
-            LocalCluster.Executor[] victim = new LocalCluster.Executor[1];
-            String[] trial = new String[1];
-            boolean found = waitFor(() -> {
-                for (LocalCluster.Executor e : cluster.executors()) {
-                    String t = midTrial(e, out);
-                    if (t != null) {
-                        victim[0] = e;
-                        trial[0] = t;
-                        return true;
-                    }
-                }
-                return false;
-            }, run, SWEEP_TIMEOUT);
-            assertTrue(found, "no executor was seen between two epochs of a trial" + cluster.logs());
-            LocalCluster.kill9(victim[0].pid());
-            assertTrue(ProcessHandle.of(victim[0].pid()).isEmpty()
-                    || !ProcessHandle.of(victim[0].pid()).get().isAlive(), "executor still alive");
-            System.out.println("killed executor " + victim[0] + " during trial " + trial[0]);
+            ClusterRuns.Victim victim = runs().killExecutorMidTrial(out.toString(), run);
 
             Run r = await(run);
             assertEquals(0, r.exit(), r.err() + cluster.logs());
             assertTrue(r.out().contains("[tiny] 8/8 trials done, 0 failed"), r.out());
             Map<String, Row> trials = assertExactlyOnce(out, 3);
-            Row rerun = trials.get(trial[0]);
+            Row rerun = trials.get(victim.trial());
             assertTrue((Integer) rerun.getAs("attempt") >= 1,
                     "the killed trial's row is from attempt " + rerun.getAs("attempt") + ", not from its re-run");
-            assertNotEquals(victim[0].executorId(), rerun.getAs("executor_id"),
+            assertNotEquals(victim.executor().executorId(), rerun.getAs("executor_id"),
                     "the killed trial's row names the killed executor");
         } finally {
             pool.shutdownNow();
@@ -304,33 +170,7 @@ class ClusterSweepTest {
     void aKilledDriverLosesOnlyRunningTrialsAndTheRerunRunsOnlyTheMissingOnes() throws Exception {
         Path out = dir.resolve("d");
         List<String> args = tiny(out);
-        // the driver's Spark conf (with the secret) in an argument file of the driver's java command: not on
-        // its command line, which ps shows
-        Path argFile = dir.resolve("driver.args");
-        List<String> jvmArgs = new ArrayList<>(List.of("-Xmx2g", "-cp", System.getProperty("java.class.path"),
-                "-Dlog4j2.configurationFile=conf/log4j2-test.properties"));
-        driverConf().forEach((k, v) -> jvmArgs.add("-D" + k + "=" + v));
-        Files.write(argFile, jvmArgs.stream().map(a -> "\"" + a.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
-                .toList());
-        Files.setPosixFilePermissions(argFile, Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "@" + argFile, "io.gnsweep.Main", "sweep"));
-        command.addAll(args);
-        Path log = dir.resolve("driver.log");
-        Process driver = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            boolean twoDone = waitFor(() -> trialFiles(out).size() >= 2 || !driver.isAlive(), null, SWEEP_TIMEOUT);
-            assertTrue(driver.isAlive(), "the driver ended before it could be killed:\n" + Files.readString(log));
-            assertTrue(twoDone, "no 2 trials finished in time:\n" + Files.readString(log) + cluster.logs());
-            assertTrue(Files.readString(log).contains("master " + cluster.masterUrl()), Files.readString(log));
-        } finally {
-            driver.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        }
-        // the dead driver's executors end (driver disconnected, or the master removes the application); wait
-        // for that, so that no trial of the killed run is written after the snapshot
-        assertTrue(waitFor(() -> cluster.executors().isEmpty(), null, Duration.ofSeconds(90)),
-                "executors of the killed driver still running: " + cluster.executors());
-        Map<String, Long> survived = trialFiles(out);
+        Map<String, Long> survived = runs().killDriverMidSweep(dir, args, out.toString(), 2);
         assertTrue(survived.size() >= 2 && survived.size() < 8, "finished before the kill: " + survived.keySet());
 
         Run resumed = sweep(args);

@@ -1,5 +1,6 @@
 package io.gnsweep.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,5 +41,9 @@ class RealFashionMnistTest {
         }
         assertEquals(100, tt.train().size());
         assertEquals(50, tt.test().size());
+        // the files' own first labels, and the centre pixel (byte 217) of the first training image
+        assertArrayEquals(new int[] {9, 0, 0, 3, 0, 2, 7, 2, 5, 5}, java.util.Arrays.copyOf(tt.train().labels(), 10));
+        assertArrayEquals(new int[] {9, 2, 1, 1, 6, 1, 4, 6, 5, 7}, java.util.Arrays.copyOf(tt.test().labels(), 10));
+        assertEquals(217 / 255f * 2f - 1f, tt.train().pixels()[14 * 28 + 14]);
     }
 }

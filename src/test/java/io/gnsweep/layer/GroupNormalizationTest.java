@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gnsweep.runtime.NativeSetup;
 import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -20,7 +23,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -90,6 +95,112 @@ class GroupNormalizationTest {
         // training mode computes the same thing: no running statistics
         INDArray train = net.feedForwardToLayer(0, Nd4j.create(x, shape, 'c'), true).get(1);
         assertArrayEquals(expected, train.dup('c').data().asDouble(), 1e-10);
+    }
+
+    /** The shapes of the layout grid: N = 1, C = G, G = 1, H or W = 1, [N, C, 1, 1] as after global pooling,
+     * odd sizes, dense [N, C]; each in every {@link Layouts} layout. */
+    static Stream<Arguments> layoutGrid() {
+        int[][] shapes = {
+            {2, 12, 1, 1, 3}, {1, 12, 1, 1, 4}, {1, 6, 4, 4, 1}, {3, 6, 5, 7, 3}, {3, 6, 5, 7, 6},
+            {2, 8, 1, 5, 2}, {2, 8, 5, 1, 4}, {2, 4, 3, 3, 1}, {4, 8, 0, 0, 2}, {1, 8, 0, 0, 8},
+        };
+        List<Arguments> out = new ArrayList<>();
+        for (int[] sh : shapes) {
+            for (Layouts layout : Layouts.values()) {
+                out.add(Arguments.of(sh[0], sh[1], sh[2], sh[3], sh[4], layout));
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * Forward (training and inference), backward after it and backward alone, on input and output gradient in
+     * each layout ND4J may hand the layer, against the double reference; the input is left as it was.
+     */
+    @ParameterizedTest(name = "[{0},{1},{2},{3}] G={4} {5}")
+    @MethodSource("layoutGrid")
+    void everyInputLayoutMatchesTheReference(int n, int c, int h, int w, int g, Layouts layout) {
+        MultiLayerNetwork net = single(c, h, w, g, DataType.DOUBLE, 23);
+        net.initGradientsView();
+        int s = h > 0 ? h * w : 1;
+        long[] shape = h > 0 ? new long[] {n, c, h, w} : new long[] {n, c};
+        Random r = new Random(31L * n + 7L * c + s + g);
+        double[] xs = randoms(r, n * c * s, -2, 5);
+        double[] dys = randoms(r, n * c * s, -1, 1);
+        INDArray x = layout.make(xs, shape, DataType.DOUBLE);
+        INDArray dy = layout.make(dys, shape, DataType.DOUBLE);
+        double[] gamma = net.getLayer(0).getParam("gamma").toDoubleVector();
+        double[] beta = net.getLayer(0).getParam("beta").toDoubleVector();
+        double[] expected = GroupNormReference.forward(xs, n, c, s, g, gamma, beta, 1e-5);
+        double[][] grads = GroupNormReference.backward(xs, dys, n, c, s, g, gamma, 1e-5);
+
+        org.deeplearning4j.nn.api.Layer layer = net.getLayer(0);
+        for (boolean forwardFirst : new boolean[] {true, false}) {
+            layer.clear();
+            layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+            if (forwardFirst) {
+                assertValues(expected, shape, layer.activate(true, LayerWorkspaceMgr.noWorkspaces()), "y");
+            }
+            INDArray dx = layer.backpropGradient(dy, LayerWorkspaceMgr.noWorkspaces()).getSecond();
+            String what = forwardFirst ? " after forward" : " alone";
+            assertValues(grads[0], shape, dx, "dx" + what);
+            INDArray view = layer.getGradientsViewArray();
+            assertValues(grads[1], new long[] {c}, view.get(NDArrayIndex.interval(0, c)), "dγ" + what);
+            assertValues(grads[2], new long[] {c}, view.get(NDArrayIndex.interval(c, 2 * c)), "dβ" + what);
+        }
+        layer.clear();
+        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        assertValues(expected, shape, layer.activate(false, LayerWorkspaceMgr.noWorkspaces()), "y (inference)");
+        assertValues(xs, shape, x, "the input, afterwards");
+        assertValues(dys, shape, dy, "the output gradient, afterwards");
+    }
+
+    /** got has this shape and, read in C order, these values (within 1e-10 of max(1, |value|)). */
+    private static void assertValues(double[] expected, long[] shape, INDArray got, String what) {
+        assertArrayEquals(shape, got.shape(), what + ": shape");
+        double[] v = got.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], v[i], 1e-10 * Math.max(1, Math.abs(expected[i])), what + " at " + i);
+        }
+    }
+
+    /**
+     * Global average pooling that keeps [N, C, 1, 1] then GroupNorm and ReLU, in a network: the GroupNorm output
+     * matches the reference on the pooled activations, and a few SGD steps lower the loss.
+     */
+    @Test
+    void trainsAfterGlobalPooling() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .seed(4).updater(new org.nd4j.linalg.learning.config.Sgd(0.05)).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(12).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.PoolingType.AVG).collapseDimensions(false).build())
+                .layer(new GroupNormalization.Builder().groups(3).build())
+                .layer(new Relu.Builder().build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(6, 6, 2)).build());
+        net.init();
+        Random r = new Random(12);
+        INDArray x = Nd4j.create(randoms(r, 4 * 2 * 36, -1, 2), new long[] {4, 2, 6, 6}, 'c');
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 4, 3);
+        for (int i = 0; i < 4; i++) {
+            labels.putScalar(i, i % 3, 1.0);
+        }
+        List<INDArray> acts = net.feedForwardToLayer(2, x, false);
+        INDArray pooled = acts.get(2);
+        assertArrayEquals(new long[] {4, 12, 1, 1}, pooled.shape());
+        double[] expected = GroupNormReference.forward(pooled.dup('c').data().asDouble(), 4, 12, 1, 3,
+                net.getLayer(2).getParam("gamma").toDoubleVector(), net.getLayer(2).getParam("beta").toDoubleVector(),
+                1e-5);
+        assertValues(expected, new long[] {4, 12, 1, 1}, acts.get(3), "GroupNorm after global pooling");
+        org.nd4j.linalg.dataset.DataSet data = new org.nd4j.linalg.dataset.DataSet(x, labels);
+        double before = net.score(data);
+        for (int i = 0; i < 20; i++) {
+            net.fit(data);
+        }
+        double after = net.score(data);
+        assertTrue(after < before - 0.01, "loss " + before + " -> " + after);
     }
 
     @Test
@@ -242,8 +353,13 @@ class GroupNormalizationTest {
             net.setLabels(y);
             net.computeGradientAndScore();
             grads[k++] = net.gradient().gradient().dup();
+            // equal gradients prove nothing if the GroupNorm layers' own are zero in both modes
+            for (String param : new String[] {"1_gamma", "1_beta", "3_gamma", "3_beta"}) {
+                assertTrue(net.gradient().getGradientFor(param).norm2Number().doubleValue() > 1e-6, param + " is 0");
+            }
         }
-        assertTrue(grads[0].length() > 500);
+        // conv 3·3·3·8 + 8, GN 2·8, conv 3·3·8·8 + 8, GN 2·8, output 4·4·8·5 + 5: every parameter's gradient
+        assertEquals(224 + 16 + 584 + 16 + 645, grads[0].length());
         assertArrayEquals(grads[1].data().asDouble(), grads[0].data().asDouble(), 1e-6);
     }
 
@@ -263,6 +379,131 @@ class GroupNormalizationTest {
         assertTrue(e.getMessage().contains("G = 4"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new GroupNormalization.Builder().groups(0).build());
         assertThrows(IllegalArgumentException.class, () -> new GroupNormalization.Builder().nIn(10).groups(4).build());
+    }
+
+    /**
+     * L1, L2, weight decay (for weights or biases) and weight noise reach a GroupNorm layer from its own builder
+     * or from NeuralNetConfiguration.Builder; γ and β must never be regularised, so each is refused when the
+     * network is built (and when a configuration without input types is initialised), naming layer and setting.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "layer l2, l2 = 1.0E-4",
+        "layer l1, l1 = 0.001",
+        "layer weightDecay, weightDecay = 5.0E-4",
+        "layer l2Bias, l2Bias = 1.0E-4",
+        "global l2, l2 = 1.0E-4",
+        "global weightDecay, weightDecay = 5.0E-4",
+        "global weightDecayBias, weightDecayBias = 5.0E-4",
+        "global weightNoise, weightNoise",
+    })
+    void regularisationIsRefusedNamingTheLayerAndTheSetting(String setting, String named) {
+        NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder();
+        GroupNormalization.Builder gn = new GroupNormalization.Builder().groups(2).name("gn1");
+        switch (setting) {
+            case "layer l2" -> gn.l2(1e-4);
+            case "layer l1" -> gn.l1(1e-3);
+            case "layer weightDecay" -> gn.weightDecay(5e-4);
+            case "layer l2Bias" -> gn.l2Bias(1e-4);
+            case "global l2" -> global.l2(1e-4);
+            case "global weightDecay" -> global.weightDecay(5e-4);
+            case "global weightDecayBias" -> global.weightDecayBias(5e-4);
+            case "global weightNoise" -> global.weightNoise(new org.deeplearning4j.nn.conf.weightnoise.DropConnect(0.5));
+            default -> throw new AssertionError(setting);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> global.clone().list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(4).build())
+                .layer(gn.build()).setInputType(InputType.convolutional(3, 3, 2)).build());
+        for (String part : new String[] {"GroupNormalization layer \"gn1\" (index 1)", named}) {
+            assertTrue(e.getMessage().contains(part), "'" + part + "' in: " + e.getMessage());
+        }
+        // no input types: nothing checks the layer until the network is initialised
+        MultiLayerConfiguration unchecked = global.clone().list().layer(gn.build()).build();
+        unchecked.getConf(0).getLayer().setLayerName("gn1");
+        ((GroupNormalization) unchecked.getConf(0).getLayer()).setNIn(4);
+        ((GroupNormalization) unchecked.getConf(0).getLayer()).setNOut(4);
+        e = assertThrows(IllegalArgumentException.class, () -> new MultiLayerNetwork(unchecked).init());
+        assertTrue(e.getMessage().contains(named), e.getMessage());
+    }
+
+    /**
+     * The project's way: L2 on the convolution's weights only. It builds, the convolution's W is decayed and
+     * GroupNorm's γ and β are not: one SGD step with a zero loss gradient leaves them exactly as they were.
+     */
+    @Test
+    void weightDecayOnTheConvolutionLeavesGammaAndBetaAlone() {
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .seed(2).updater(new org.nd4j.linalg.learning.config.Sgd(0.5)).graphBuilder().addInputs("in")
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(4)
+                        .weightDecay(0.1).build(), "in")
+                .addLayer("gn", new GroupNormalization.Builder().groups(2).build(), "conv")
+                .setOutputs("gn").setInputTypes(InputType.convolutional(3, 3, 2)).build());
+        graph.init();
+        graph.getLayer("gn").setParam("gamma", Nd4j.create(new double[] {0.5, 1.5, 2, 3}));
+        graph.getLayer("gn").setParam("beta", Nd4j.create(new double[] {-1, 1, 2, -2}));
+        INDArray params = graph.getLayer("gn").params().dup();
+        INDArray w = graph.getLayer("conv").getParam("W").dup();
+        assertTrue(graph.getLayer("conv").conf().getLayer().getRegularizationByParam("W") != null);
+        assertEquals(null, graph.getLayer("gn").conf().getLayer().getRegularizationByParam("gamma"));
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 3, 3);
+        graph.feedForward(new INDArray[] {x}, true, false);
+        graph.backpropGradient(Nd4j.zeros(DataType.DOUBLE, 2, 4, 3, 3)); // zero loss gradient: only decay moves
+        graph.getUpdater().update(graph.gradient(), 0, 0, 2, LayerWorkspaceMgr.noWorkspaces());
+        graph.params().subi(graph.gradient().gradient());
+        assertEquals(params, graph.getLayer("gn").params(), "γ and β must not be decayed");
+        assertArrayEquals(w.mul(1 - 0.5 * 0.1).data().asDouble(), graph.getLayer("conv").getParam("W").data().asDouble(),
+                1e-12, "W decays by lr·λ");
+    }
+
+    /**
+     * Dropout, set on the layer or for the whole network, is applied to the layer's input in training (DL4J's
+     * dense and convolution layers' semantics) and backpropagated: y and dx are those of the reference on the
+     * dropped input, dx zero where a value was dropped; inference is untouched.
+     */
+    @ParameterizedTest(name = "dropout set {0}")
+    @CsvSource({"on the layer", "for the network"})
+    void dropoutIsAppliedToTheInputInTraining(String where) {
+        int n = 4, c = 6, h = 5, w = 5, g = 3, s = h * w;
+        NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(8);
+        GroupNormalization.Builder gn = new GroupNormalization.Builder().groups(g);
+        if (where.equals("on the layer")) {
+            gn.dropOut(0.5);
+        } else {
+            global.dropOut(0.5);
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(global.list().layer(gn.build())
+                .setInputType(InputType.convolutional(h, w, c)).build());
+        net.init();
+        net.initGradientsView();
+        Random r = new Random(19);
+        double[] xs = randoms(r, n * c * s, 0.5, 3); // no exact zeros: a zero in the dropped input is a dropped value
+        double[] dys = randoms(r, n * c * s, -1, 1);
+        long[] shape = {n, c, h, w};
+        org.deeplearning4j.nn.api.Layer layer = net.getLayer(0);
+        layer.setInput(Nd4j.create(xs, shape, 'c'), LayerWorkspaceMgr.noWorkspaces());
+        INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces()).dup();
+        double[] dropped = layer.input().dup('c').data().asDouble();
+        INDArray dx = layer.backpropGradient(Nd4j.create(dys, shape, 'c'), LayerWorkspaceMgr.noWorkspaces()).getSecond();
+        int zeros = 0;
+        for (int i = 0; i < xs.length; i++) {
+            if (dropped[i] == 0) {
+                zeros++;
+            } else {
+                assertEquals(2 * xs[i], dropped[i], 1e-12, "a kept value is scaled by 1/p = 2, at " + i);
+            }
+        }
+        assertTrue(zeros > 200 && zeros < 400, zeros + " of 600 dropped"); // 300 ± 12 (1 sd)
+        double[] gamma = layer.getParam("gamma").toDoubleVector();
+        double[] beta = layer.getParam("beta").toDoubleVector();
+        assertValues(GroupNormReference.forward(dropped, n, c, s, g, gamma, beta, 1e-5), shape, y, "y in training");
+        double[] expectedDx = GroupNormReference.backward(dropped, dys, n, c, s, g, gamma, 1e-5)[0];
+        for (int i = 0; i < xs.length; i++) {
+            expectedDx[i] *= dropped[i] == 0 ? 0 : 2;
+        }
+        assertValues(expectedDx, shape, dx, "dx");
+        layer.setInput(Nd4j.create(xs, shape, 'c'), LayerWorkspaceMgr.noWorkspaces());
+        assertValues(GroupNormReference.forward(xs, n, c, s, g, gamma, beta, 1e-5), shape,
+                layer.activate(false, LayerWorkspaceMgr.noWorkspaces()), "y in inference");
     }
 
     @Test

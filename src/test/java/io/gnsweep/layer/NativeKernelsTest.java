@@ -139,6 +139,32 @@ class NativeKernelsTest {
                 () -> NativeKernels.forward(x, y, Nd4j.ones(DataType.FLOAT, 3), beta, 2, 4, 9, 2, 1e-5, stats, stats));
     }
 
+    /**
+     * Dense arrays in any of the layouts ND4J produces are taken as they are (no copy): size-1 dimensions with any
+     * stride, an 'f' array with one dimension above 1, a view with an offset; strided and permuted views are not.
+     */
+    @Test
+    void denseLayoutsAreRecognised() {
+        assumeTrue(NativeKernels.unavailableReason() == null, "native kernels not built here");
+        INDArray pooled = Nd4j.rand(DataType.FLOAT, 2, 12, 1, 1); // strides [12, 1, 1, 1]
+        assertTrue(NativeKernels.isDense(pooled, 'c'));
+        assertTrue(NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 2, 8, 5, 1), 'c'));
+        assertTrue(NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 2, 8, 1, 5), 'c'));
+        assertTrue(NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 1, 12, 1, 1).dup('f'), 'c'));
+        assertTrue(NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 4, 6).dup('f'), 'f'));
+        assertTrue(!NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 4, 6).dup('f'), 'c'));
+        INDArray big = Nd4j.rand(DataType.FLOAT, 6, 4, 3, 3);
+        assertTrue(NativeKernels.isDense(big.get(NDArrayIndex.interval(2, 5)), 'c'));
+        assertTrue(!NativeKernels.isDense(big.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2)), 'c'));
+        assertTrue(!NativeKernels.isDense(Nd4j.rand(DataType.FLOAT, 2, 3, 3, 4).permute(0, 3, 1, 2), 'c'));
+        assertTrue(LayerPlumbing.contiguous(pooled) == pooled, "a dense array is not copied");
+        INDArray y = Nd4j.create(DataType.FLOAT, 2, 12, 1, 1);
+        INDArray stats = Nd4j.create(DataType.DOUBLE, 6);
+        NativeKernels.forward(pooled, y, Nd4j.ones(DataType.FLOAT, 12), Nd4j.zeros(DataType.FLOAT, 12), 2, 12, 1, 3,
+                1e-5, stats, Nd4j.create(DataType.DOUBLE, 6));
+        assertTrue(y.amaxNumber().doubleValue() > 0.5);
+    }
+
     private static Result run(boolean fused, int c, int h, int w, int g, DataType type, INDArray x, INDArray dy,
             boolean forwardFirst) {
         System.setProperty(NativeKernels.PROPERTY, Boolean.toString(fused));

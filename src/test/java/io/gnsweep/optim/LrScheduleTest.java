@@ -12,6 +12,12 @@ import org.nd4j.linalg.schedule.ISchedule;
 
 /** The schedule against values worked out by hand at chosen iterations. */
 class LrScheduleTest {
+    @org.junit.jupiter.api.BeforeAll
+    static void init() {
+        // before any ND4J class: JavaCPP reads its settings once (NativeSetup, and RuntimeSetupTest in this JVM)
+        io.gnsweep.runtime.NativeSetup.init();
+    }
+
     private static final double[] MILESTONES = {0.5, 0.75};
 
     @Test

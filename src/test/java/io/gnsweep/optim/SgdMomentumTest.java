@@ -11,6 +11,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The updates against torch.optim.SGD's rule (dampening 0), worked out step by step in plain Java. */
 class SgdMomentumTest {
+    @org.junit.jupiter.api.BeforeAll
+    static void init() {
+        // before any ND4J class: JavaCPP reads its settings once (NativeSetup, and RuntimeSetupTest in this JVM)
+        io.gnsweep.runtime.NativeSetup.init();
+    }
+
 
     /** Runs the updater on the gradients and returns each step's update. */
     private static double[][] updates(SgdMomentum config, double[][] grads) {

@@ -77,7 +77,7 @@ class ReportBadInputTest {
   void unknownOption() throws IOException {
     List<Path> before = tree(tmp);
     String err = runExpecting2(tmp.toString(), "--colour", "red");
-    assertTrue(err.contains("unknown option: --colour"), err);
+    assertTrue(err.contains("unknown option '--colour'"), err);
     assertEquals(before, tree(tmp));
   }
 

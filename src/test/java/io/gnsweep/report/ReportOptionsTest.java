@@ -29,9 +29,20 @@ class ReportOptionsTest {
   }
 
   @Test
+  void bothSpellingsOfEachOption() throws BadInputException {
+    ReportOptions spaced = ReportOptions.parse(
+        new String[] {"/r/a", "--out", "/o", "--master", "spark://h:7077", "/r/b"});
+    ReportOptions joined = ReportOptions.parse(
+        new String[] {"/r/a", "--out=/o", "--master=spark://h:7077", "/r/b"});
+    assertEquals(new ReportOptions(List.of("/r/a", "/r/b"), "/o", "spark://h:7077"), spaced);
+    assertEquals(spaced, joined);
+  }
+
+  @Test
   void rejects() {
     for (String[] bad : new String[][] {{}, {"/r", "--out"}, {"/r", "--out", "--master", "x"},
-        {"/r", "-x"}, {"/r", "--out", "a", "--out", "b"}, {"/r", "--out="}}) {
+        {"/r", "-x"}, {"/r", "--out", "a", "--out", "b"}, {"/r", "--out="}, {"/r", "--master"},
+        {"/r", "--master=local[1]", "--master", "local[2]"}}) {
       assertThrows(BadInputException.class, () -> ReportOptions.parse(bad), String.join(" ", bad));
     }
   }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -187,7 +186,7 @@ class SweepJobTest {
     }
 
     @Test
-    void aTaskRetriedAfterOrBeforeWritingLeavesExactlyOneRow() {
+    void aTaskRetriedAfterOrBeforeWritingLeavesExactlyOneRow() throws Exception {
         Path out = dir.resolve("t");
         System.setProperty("spark.gnsweep.test.crashAfterWrite", "batch-bs16-s1");
         System.setProperty("spark.gnsweep.test.crashBeforeWrite", "group-g2-bs16-s1");
@@ -201,24 +200,71 @@ class SweepJobTest {
         assertEquals(0, (int) trials.get("batch-bs16-s1").getAs("attempt"), "the retry found the result and skipped");
         assertEquals(1, (int) trials.get("group-g2-bs16-s1").getAs("attempt"), "the retry trained and wrote");
         assertEquals(4, read(out.resolve("epochs")).size());
-        assertFalse(new File(out.resolve("trials").toFile(), "_tmp").exists());
+        // nothing but the four result files in either table: no temporary file (_tmp-<id>-<uuid>) left behind
+        for (String table : List.of("trials", "epochs")) {
+            try (var files = Files.list(out.resolve(table))) {
+                assertEquals(trials.keySet().stream().map(id -> id + ".parquet").sorted().toList(),
+                        files.map(p -> p.getFileName().toString()).sorted().toList(), table);
+            }
+        }
+    }
+
+    @Test
+    void aResNetSweepRunsItsComputationGraphsAndNamesTheirProtocol() {
+        Path out = dir.resolve("resnet");
+        SweepFixture.Run run = sweep(tiny(out, "--master", "local[2]", "model=resnet", "model-depth=8",
+                "axes.batch-size=[32]", "axes.groups=[2]", "train.optimizer=sgd", "train.lr=0.05",
+                "train.lr-schedule=cosine"));
+        assertEquals(0, run.exit(), run.err());
+        Map<String, Row> trials = byId(read(out.resolve("trials")));
+        assertEquals(List.of("batch-bs32-d8-sgd-s1", "group-g2-bs32-d8-sgd-s1"), trials.keySet().stream().sorted().toList());
+        for (Row r : trials.values()) {
+            assertEquals("COMPLETE", r.getAs("status"), (String) r.getAs("error"));
+            assertEquals("resnet", r.getAs("model"));
+            assertEquals(8, (int) r.getAs("model_depth"));
+            assertEquals(true, r.getAs("zero_init_last_norm"));
+            assertEquals("cosine", r.getAs("lr_schedule"));
+            assertNull(r.getAs("lr_milestones"), "milestones apply to the step schedule only");
+        }
+        // ResNet-8 at width 1/4 (4/8/16 channels): GroupNorm's 2C per norm vs BatchNorm's 4C (its running
+        // mean and variance are DL4J parameters too) over the 4+4+4+8+8+8+16+16+16 = 84 normalised channels
+        assertEquals(2 * 84, (long) trials.get("batch-bs32-d8-sgd-s1").getAs("num_params")
+                - (long) trials.get("group-g2-bs32-d8-sgd-s1").getAs("num_params"));
     }
 
     @Test
     void oneAndTwoConcurrentTasksGiveIdenticalMetrics() {
+        // under the paper's protocol: SGD with momentum and weight decay, a step schedule with warm-up, and
+        // crop-flip augmentation drawn per (seed, epoch, image), so the task layout cannot change the draws
         Map<String, List<Object>> metrics = new HashMap<>();
+        int compared = 0;
         for (String master : List.of("local[1]", "local[2]")) {
             Path out = dir.resolve(master.replaceAll("\\W", ""));
-            assertEquals(0, sweep(tiny(out, "--master", master)).exit());
+            assertEquals(0, sweep(tiny(out, "--master", master, "train.optimizer=sgd", "train.weight-decay=5e-4",
+                    "train.lr-schedule=step", "train.warmup-epochs=0.25", "train.augment=crop-flip",
+                    "train.lr=0.02")).exit());
+            Row any = read(out.resolve("trials")).get(0);
+            assertEquals("sgd", any.getAs("optimizer"));
+            assertEquals(0.9, (double) any.getAs("momentum"), 0.0);
+            assertEquals(false, any.getAs("nesterov"));
+            assertEquals(5e-4, (double) any.getAs("weight_decay"), 0.0);
+            assertEquals("step", any.getAs("lr_schedule"));
+            assertEquals("0.5,0.75", any.getAs("lr_milestones"));
+            assertEquals(0.25, (double) any.getAs("warmup_epochs"), 0.0);
+            assertEquals("crop-flip", any.getAs("augment"));
+            assertNull(any.getAs("model_depth"), "small-cnn has no depth setting");
+            assertTrue(((String) any.getAs("trial_id")).endsWith("-sgd-wd5e-4-s1"), (String) any.getAs("trial_id"));
             for (Row r : read(out.resolve("trials"))) {
                 List<Object> m = new ArrayList<>(List.of(r.getAs("test_accuracy"), r.getAs("test_loss"),
                         r.getAs("train_loss")));
                 List<Object> previous = metrics.putIfAbsent(r.getAs("trial_id"), m);
                 if (previous != null) {
                     assertEquals(previous, m, "metrics of " + r.getAs("trial_id") + " differ between local[1] and local[2]");
+                    compared++;
                 }
             }
         }
         assertEquals(4, metrics.size());
+        assertEquals(4, compared, "trials of the local[2] run compared with the local[1] run");
     }
 }

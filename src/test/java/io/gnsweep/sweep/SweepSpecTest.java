@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gnsweep.cli.UsageException;
+import io.gnsweep.config.UsageException;
 import io.gnsweep.model.NormKind;
 import io.gnsweep.train.TrialSpec;
 import java.nio.file.Files;
@@ -80,7 +80,7 @@ class SweepSpecTest {
         "axes.norm=[]                    | axes.norm = []: empty axis",
         "axes.seed=[]                    | axes.seed = []: empty axis",
         "axes.batch-size=[4,4]           | axes.batch-size: value 4 appears twice",
-        "model=resnet                    | unknown model 'resnet'",
+        "model=resnet50                  | unknown model 'resnet50'",
         "dataset.name=imagenet           | dataset.name = imagenet: unknown dataset",
         "train.epochs=0                  | train.epochs = 0: must be >= 1",
         "train.lr-scaling=sqrt           | train.lr-scaling = sqrt: expected none or linear",
@@ -106,7 +106,9 @@ class SweepSpecTest {
     @Test
     void shippedSpecsAllValidate() throws Exception {
         try (var files = Files.list(Path.of("conf/sweeps"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".conf")).toList()) {
+            List<Path> specs = files.filter(p -> p.toString().endsWith(".conf")).toList();
+            assertTrue(specs.contains(Path.of("conf/sweeps/quick.conf")), specs.toString());
+            for (Path f : specs) {
                 SweepSpec s = SweepSpec.load(f, List.of());
                 assertTrue(s.trials().size() >= 1, f.toString());
             }

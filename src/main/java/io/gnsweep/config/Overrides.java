@@ -1,4 +1,4 @@
-package io.gnsweep.cli;
+package io.gnsweep.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code path=value} command-line overrides layered over a HOCON configuration. Values are HOCON, so
@@ -68,7 +69,7 @@ public final class Overrides {
             if (c.getIsNull(path)) {
                 throw new UsageException(path + " = null: expected a whole number");
             }
-            return wholeNumber(c.getValue(path), path);
+            return wholeNumber(c.getValue(path), path, "a whole number");
         } catch (ConfigException e) {
             throw new UsageException(path + " = " + render(c, path) + ": expected a whole number");
         }
@@ -86,15 +87,15 @@ public final class Overrides {
         List<Integer> out = new ArrayList<>();
         if (v.valueType() == ConfigValueType.LIST) {
             for (ConfigValue item : (ConfigList) v) {
-                out.add(wholeNumber(item, path));
+                out.add(wholeNumber(item, path, "a list of whole numbers"));
             }
         } else {
-            out.add(wholeNumber(v, path));
+            out.add(wholeNumber(v, path, "a list of whole numbers"));
         }
         return out;
     }
 
-    private static int wholeNumber(ConfigValue v, String path) {
+    private static int wholeNumber(ConfigValue v, String path, String expected) {
         Object u = v.unwrapped();
         if (u instanceof String s) {
             try {
@@ -109,9 +110,8 @@ public final class Overrides {
                 return (int) d;
             }
         }
-        throw new UsageException(path + " = " + v.render(ConfigRenderOptions.concise()) + ": expected "
-                + (v.valueType() == ConfigValueType.NUMBER && u instanceof Number ? "a whole number, not a fraction"
-                        : "a whole number"));
+        throw new UsageException(path + " = " + v.render(ConfigRenderOptions.concise()) + ": expected " + expected
+                + (v.valueType() == ConfigValueType.NUMBER && u instanceof Number ? ", not a fraction" : ""));
     }
 
     /** A finite number, or a UsageException naming the key and the value. */
@@ -149,7 +149,31 @@ public final class Overrides {
     }
 
     static String render(Config c, String path) {
-        return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null" : c.getValue(path).render()) : "(missing)";
+        return c.hasPathOrNull(path) ? (c.getIsNull(path) ? "null"
+                : c.getValue(path).render(ConfigRenderOptions.concise())) : "(missing)";
+    }
+
+    /**
+     * Runs a parser of the value at {@code key} (an enum's, say); its IllegalArgumentException becomes a
+     * UsageException that names the key once, as the user spelled it ({@code train.optimizer}, not
+     * {@code optimizer}).
+     */
+    public static <T> T parse(String key, Supplier<T> parser) {
+        try {
+            return parser.get();
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            String bare = key.substring(key.lastIndexOf('.') + 1);
+            if (m != null && m.startsWith(bare + " = ")) {
+                throw new UsageException(key + m.substring(bare.length()));
+            }
+            throw new UsageException(key + ": " + m);
+        }
+    }
+
+    /** The override {@code path=value} with the value taken as a string, whatever characters it holds. */
+    public static String literal(String path, String value) {
+        return path + "=" + quote(value);
     }
 
     private static String quote(String s) {

@@ -1,4 +1,4 @@
-package io.gnsweep.cli;
+package io.gnsweep.config;
 
 import com.typesafe.config.Config;
 import io.gnsweep.data.DatasetLoader;

@@ -1,4 +1,4 @@
-package io.gnsweep.cli;
+package io.gnsweep.config;
 
 /** Bad input from the user: reported as one message, exit status 2, before any work is done. */
 public class UsageException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.gnsweep.cli;
+package io.gnsweep.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -21,11 +21,11 @@ public final class ProtocolSettings {
 
     /** Reads the keys under {@code prefix} ("" or "train.") and checks each value's type and range. */
     public static Protocol read(Config c, String prefix) {
-        Protocol.Optimizer optimizer = parse(prefix + "optimizer",
+        Protocol.Optimizer optimizer = Overrides.parse(prefix + "optimizer",
                 () -> Protocol.Optimizer.parse(Overrides.getString(c, prefix + "optimizer")));
-        LrSchedule.Kind schedule = parse(prefix + "lr-schedule",
+        LrSchedule.Kind schedule = Overrides.parse(prefix + "lr-schedule",
                 () -> LrSchedule.Kind.parse(Overrides.getString(c, prefix + "lr-schedule")));
-        Protocol.Augment augment = parse(prefix + "augment",
+        Protocol.Augment augment = Overrides.parse(prefix + "augment",
                 () -> Protocol.Augment.parse(Overrides.getString(c, prefix + "augment")));
         Protocol p = new Protocol(optimizer, Overrides.getDouble(c, prefix + "momentum"),
                 Overrides.getBoolean(c, prefix + "nesterov"), Overrides.getDouble(c, prefix + "weight-decay"), schedule,
@@ -60,18 +60,6 @@ public final class ProtocolSettings {
             return new ArrayList<>(c.getDoubleList(path));
         } catch (ConfigException e) {
             throw new UsageException(path + " = " + Overrides.render(c, path) + ": expected a list of numbers");
-        }
-    }
-
-    private interface Parse<T> {
-        T get();
-    }
-
-    private static <T> T parse(String key, Parse<T> p) {
-        try {
-            return p.get();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(key + ": " + e.getMessage());
         }
     }
 }

@@ -1,0 +1,125 @@
+package io.gnsweep.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.gnsweep.optim.LrSchedule;
+import io.gnsweep.train.Protocol;
+import io.gnsweep.train.TrialSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import io.gnsweep.config.Overrides;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code gnsweep train}: its keys reach the trial, and every key of train-defaults.conf, given a value of the
+ * wrong type and one out of range, is refused with exit 2 and a message naming the key, before any training.
+ */
+class TrainCommandTest {
+    private static final String SMALL = "dataset.path=classpath:gnsweep/data/fashion-mnist-subset "
+            + "dataset.train-limit=64 dataset.test-limit=32";
+
+    static final Map<String, List<String>> BAD = new LinkedHashMap<>();
+
+    private static void bad(String key, String... cases) {
+        BAD.put(key, List.of(cases));
+    }
+
+    static {
+        bad("dataset.name", "dataset.name=[x]", "dataset.name=imagenet");
+        bad("dataset.path", "dataset.path=[1]", "dataset.path=/no/such/folder");
+        bad("dataset.train-limit", "dataset.train-limit=abc", "dataset.train-limit=0", "dataset.train-limit=1.5");
+        bad("dataset.test-limit", "dataset.test-limit=abc", "dataset.test-limit=0");
+        bad("model", "model=[a]", "model=resnet50");
+        bad("model-depth", "model-depth=x model=resnet groups=4", "model-depth=21 model=resnet groups=4", "model-depth=32");
+        bad("model-width", "model-width=wide", "model-width=0");
+        bad("zero-init-last-norm", "zero-init-last-norm=maybe", "zero-init-last-norm=true");
+        bad("norm", "norm=[a]", "norm=weight");
+        bad("groups", "groups=x", "groups=0", "groups=3", "groups=2.5");
+        bad("batch-size", "batch-size=x", "batch-size=0", "batch-size=4.7");
+        bad("lr", "lr=x", "lr=0");
+        bad("epochs", "epochs=x", "epochs=0", "epochs=2.5");
+        bad("seed", "seed=x", "seed=-1", "seed=1.5");
+        bad("threads", "threads=x", "threads=-1");
+        bad("optimizer", "optimizer=[a]", "optimizer=lbfgs");
+        bad("momentum", "momentum=x optimizer=sgd", "momentum=-0.1 optimizer=sgd", "momentum=0.5");
+        bad("nesterov", "nesterov=maybe optimizer=sgd", "nesterov=true");
+        bad("weight-decay", "weight-decay=x", "weight-decay=-1");
+        bad("lr-schedule", "lr-schedule=[a]", "lr-schedule=linear");
+        bad("lr-milestones", "lr-milestones=x lr-schedule=step", "lr-milestones=[0.5,0.5] lr-schedule=step",
+                "lr-milestones=[0,0.5] lr-schedule=step", "lr-milestones=[0.2] lr-schedule=cosine");
+        bad("lr-decay", "lr-decay=x lr-schedule=step", "lr-decay=2 lr-schedule=step", "lr-decay=0.5");
+        bad("warmup-epochs", "warmup-epochs=x", "warmup-epochs=1", "warmup-epochs=3 epochs=2");
+        bad("augment", "augment=[a]", "augment=cutout");
+    }
+
+    private static List<String> leaves(ConfigObject o, String prefix) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+            if (e.getValue().valueType() == ConfigValueType.OBJECT) {
+                out.addAll(leaves((ConfigObject) e.getValue(), prefix + e.getKey() + "."));
+            } else {
+                out.add(prefix + e.getKey());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyKeyHasItsBadValues() {
+        List<String> keys = leaves(ConfigFactory.parseResources("gnsweep/train-defaults.conf").resolve().root(), "");
+        assertEquals(new TreeSet<>(keys), new TreeSet<>(BAD.keySet()),
+                "every key of train-defaults.conf needs a wrong-type and an out-of-range case here");
+        BAD.forEach((k, cases) -> assertTrue(cases.size() >= 2, k + " needs at least two bad values"));
+    }
+
+    @Test
+    void eachBadValueIsRefusedNamingItsKeyBeforeTraining() {
+        List<String> failures = new ArrayList<>();
+        BAD.forEach((key, cases) -> {
+            for (String c : cases) {
+                List<String> args = new ArrayList<>(Arrays.asList(SMALL.split(" ")));
+                args.addAll(Arrays.asList(c.split(" ")));
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                int exit = TrainCommand.run(args.toArray(String[]::new), new PrintStream(out),
+                        new PrintStream(err, true, StandardCharsets.UTF_8));
+                String msg = err.toString(StandardCharsets.UTF_8);
+                if (exit != 2 || !msg.contains(key) || out.toString().contains("epoch 1/")) {
+                    failures.add(c + ": exit " + exit + ", " + msg.strip());
+                }
+            }
+        });
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+
+    @Test
+    void theProtocolKeysReachTheTrial() {
+        TrialSpec s = TrainCommand.spec(Overrides.apply(ConfigFactory.parseResources("gnsweep/train-defaults.conf"),
+                List.of("model=resnet", "model-depth=32", "groups=4", "optimizer=sgd", "momentum=0.8",
+                        "nesterov=true", "weight-decay=1e-4", "lr-schedule=step", "lr-milestones=[0.3,0.6,0.9]",
+                        "lr-decay=0.2", "warmup-epochs=0.5", "augment=crop-flip", "epochs=3",
+                        "zero-init-last-norm=false")));
+        Protocol p = s.protocol();
+        assertEquals(new Protocol(Protocol.Optimizer.SGD, 0.8, true, 1e-4, LrSchedule.Kind.STEP, List.of(0.3, 0.6, 0.9),
+                0.2, 0.5, Protocol.Augment.CROP_FLIP), p);
+        assertEquals(32, s.modelDepth());
+        assertEquals(Boolean.FALSE, s.zeroInitLastNorm());
+        assertEquals("group-g4-bs32-d32-sgd-wd1e-4-s1", s.trialId());
+        TrialSpec d = TrainCommand.spec(Overrides.apply(ConfigFactory.parseResources("gnsweep/train-defaults.conf"),
+                List.of()));
+        assertEquals(Protocol.DEFAULT, d.protocol());
+        assertEquals("group-g8-bs32-s1", d.trialId());
+    }
+}
