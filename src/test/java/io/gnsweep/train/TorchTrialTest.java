@@ -39,7 +39,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 /**
  * A whole trial trained by DL4J agrees with its independent PyTorch replica ({@code jobs/torch_trial.py}), from
  * the same initial weights and mini-batches: small-cnn and vgg-cifar at width 0.25, BatchNorm and GroupNorm (both
- * of the layer's paths), Adam, one epoch of 50 steps on the first 1,600 Fashion-MNIST images, tested on the first
+ * of the layer's paths), Adam (lr 1e-3 and 1e-4), one epoch of 50 steps on the first 1,600 Fashion-MNIST images, tested on the first
  * 500. Three comparisons, each with the tolerance float arithmetic allows it (measured on these trials, see
  * docs/torch-trial-check.txt):
  * <ol>
@@ -63,7 +63,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *     changed elements into lr-sized weight changes; losses then part by 1e-3 to 1e-1 within tens of steps, at a
  *     step that is chance. So the comparison is with float32 replicas whose initial weights differ by at most one
  *     ulp ({@value #PERTURBED} of them): DL4J's accuracy must lie in their range (with the replica's own),
- *     widened by that range's width, at least one image, on each side.</li>
+ *     widened on each side by that range's width, and by at least {@link #ACCURACY_FLOOR} of the test set.</li>
  * </ol>
  * The comparisons are skipped, with the reason, when /usr/bin/python3 cannot import torch.
  */
@@ -80,10 +80,17 @@ class TorchTrialTest {
     /** Ulp-perturbed float32 replicas per trial. */
     static final int PERTURBED = 3;
     /**
-     * Adam's learning rate: at 1e-3 float32 chaos alone moves vgg-cifar's test accuracy by up to ±2% (40 images)
-     * after one epoch, which would leave comparison 3 little to say; at 1e-4, by ~0.5%.
+     * Adam's learning rate of vgg-cifar: at small-cnn's 1e-3, float32 chaos alone moves vgg-cifar's test accuracy by
+     * up to ±2% (40 images) after one epoch, which would leave comparison 3 little to say; at 1e-4, by ~0.5%.
      */
-    static final double LR = 1e-4;
+    static final double VGG_LR = 1e-4;
+    /**
+     * The least widening of comparison 3: 1% of the test set (5 images), about the float32 spread of test accuracy
+     * measured on these trials among replicas that did part (0.4% to 1.2%). The floor is needed because
+     * replicas perturbed by an ulp may all end on the same accuracy, while DL4J's BatchNorm starts 10-100x farther
+     * from the replica (comparison 2) than they start from each other, so it may end farther too.
+     */
+    static final double ACCURACY_FLOOR = 0.01;
     static final int TRAIN = 1600;
     static final int TEST = 500;
 
@@ -103,10 +110,10 @@ class TorchTrialTest {
     }
 
     /** One epoch of 50 steps of 32 images, tested on 500; G = 8 for vgg-cifar (16 channels at first), 4 for
-     * small-cnn (8 at width 0.25). */
+     * small-cnn (8 at width 0.25); lr 1e-3 for small-cnn, {@link #VGG_LR} for vgg-cifar. */
     private static Trial trial(Model model, NormKind norm) {
         Integer groups = norm.usesGroups() ? (model == Model.SMALL_CNN ? 4 : 8) : null;
-        return new Trial(model, 0.25, norm, groups, 32, LR, 1, 1, TRAIN, TEST);
+        return new Trial(model, 0.25, norm, groups, 32, model == Model.SMALL_CNN ? 1e-3 : VGG_LR, 1, 1, TRAIN, TEST);
     }
 
     /**
@@ -185,7 +192,7 @@ class TorchTrialTest {
             lo = Math.min(lo, correct(p));
             hi = Math.max(hi, correct(p));
         }
-        int width = Math.max(1, hi - lo);
+        int width = Math.max(hi - lo, (int) Math.ceil(ACCURACY_FLOOR * TEST));
         for (Run r : o.dl4j().values()) {
             if (!r.label().contains("-f64")) {
                 int c = correct(r);
