@@ -132,6 +132,13 @@ class S3StoreTest {
         assertEquals(expected, names(out + "/trials"), "trials/ holds one object per trial and nothing else");
         assertEquals(expected, names(out + "/epochs"), "epochs/ holds one object per trial and nothing else");
         assertTrue(names(out + "/report").contains("index.html"), names(out + "/report").toString());
+
+        // resume: the same sweep again finds every trial on S3 and runs none
+        SweepFixture.Run again = SweepFixture.sweep(SweepFixture.tiny(out, "dataset.path=" + DATA,
+                "--master", "local[2]"));
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(again.out().contains("0 of 4 trials to run (4 already finished)"), again.out());
+        assertEquals(expected, names(out + "/trials"), "the resumed run wrote nothing new");
     }
 
     private static final TrialSpec SPEC = new TrialSpec("fashion-mnist", "/data", 256, 128, Model.SMALL_CNN, 0.25,
