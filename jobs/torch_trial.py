@@ -40,6 +40,12 @@ What the replica must match, and how (DL4J 1.0.0-M2.1 semantics):
 - Adam as libnd4j's adam_updater: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
   p -= lr sqrt(1-b2^t) / (1-b1^t) * m / (sqrt(v) + eps), t = 1, 2, ... Note eps sits outside the bias
   correction, unlike torch.optim.Adam (p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)).
+- SGD with momentum as gnsweep's SgdMomentum (torch.optim.SGD, dampening 0): v = mu v + g,
+  p -= lr v (heavy ball) or p -= lr (g + mu v) (nesterov), lr per step from train.lr (the schedule with
+  warm-up as DL4J's updater evaluates it). Weight decay is DL4J's L2 regularization of the parameter
+  (exported per parameter; gnsweep puts it on conv/dense weights only): coeff * w added to the gradient
+  before the updater, torch's weight_decay. The reported loss is the data loss, without 0.5 coeff |w|^2.
+  TORCH_TRIAL_FLIP_NESTEROV=1 in the environment flips nesterov (a deliberately wrong replica).
 - evaluation: inference mode in batches, accuracy by the first maximal probability, loss as gnsweep's
   Trainer.evaluate (-log max(p, 1e-12), averaged over the test set).
 """
@@ -87,10 +93,12 @@ class Replica:
                 trainable = entry.get("trainable", True)
                 if trainable:
                     t.requires_grad_(True)
-                    regs = entry.get("regularization", [])
-                    if regs:
-                        raise NotImplementedError("%s/%s: regularization %s has no replica yet" % (node["name"], key, regs))
-                    self.params.append((node["name"], key, t, entry["updater"]))
+                    l2 = 0.0
+                    for r in entry.get("regularization", []):
+                        if r["type"] != "l2":
+                            raise NotImplementedError("%s/%s: regularization %s has no replica yet" % (node["name"], key, r))
+                        l2 += r["coeff"]
+                    self.params.append((node["name"], key, t, dict(entry["updater"], l2=l2)))
                 self.tensors[(node["name"], key)] = t
 
     def tensor(self, a):
@@ -204,9 +212,10 @@ def train_and_test(torch, manifest, folder, dtype, eps_scale, steps=None, dump_a
         raise NotImplementedError("loss %s" % loss_conf)
     state = {}
     for _, _, t, updater in replica.params:
-        if updater["type"] != "adam":
+        if updater["type"] not in ("adam", "sgd_momentum"):
             raise NotImplementedError("updater %s has no replica yet" % updater)
         state[id(t)] = (torch.zeros_like(t), torch.zeros_like(t))
+    nesterov_flip = os.environ.get("TORCH_TRIAL_FLIP_NESTEROV") == "1"   # a deliberately wrong replica
     losses = []
     t0 = time.time()
     for step in range(batches.shape[0] if steps is None else min(steps, batches.shape[0])):
@@ -227,6 +236,15 @@ def train_and_test(torch, manifest, folder, dtype, eps_scale, steps=None, dump_a
             for _, _, t, u in replica.params:
                 m, v = state[id(t)]
                 g = t.grad
+                if u["l2"]:
+                    g = g + u["l2"] * t      # DL4J's L2: coeff * w added to the gradient before the updater
+                if u["type"] == "sgd_momentum":
+                    mu = u["momentum"]
+                    if mu:
+                        m.mul_(mu).add_(g)   # v = mu * v + g
+                        g = g + mu * m if u["nesterov"] != nesterov_flip else m
+                    t.sub_(lrs[step] * g)
+                    continue
                 b1, b2 = u["beta1"], u["beta2"]
                 m.mul_(b1).add_(g * (1 - b1))
                 v.mul_(b2).add_(g * g * (1 - b2))

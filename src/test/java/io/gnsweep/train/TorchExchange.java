@@ -332,6 +332,13 @@ final class TorchExchange {
             m.put("eps", a.getEpsilon());
             return m;
         }
+        if (u instanceof io.gnsweep.optim.SgdMomentum) {
+            io.gnsweep.optim.SgdMomentum sgd = (io.gnsweep.optim.SgdMomentum) u;
+            m.put("type", "sgd_momentum");
+            m.put("momentum", sgd.getMomentum());
+            m.put("nesterov", sgd.isNesterov());
+            return m;
+        }
         throw new IllegalArgumentException(param + ": updater " + u + " has no replica yet");
     }
 

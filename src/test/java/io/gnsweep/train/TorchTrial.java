@@ -65,15 +65,30 @@ final class TorchTrial {
 
     /** The settings of a trial (Fashion-MNIST, padded to the model's input as Trainer pads it). */
     record Trial(Model model, double width, NormKind norm, Integer groups, int batchSize, double lr, int epochs,
-                 long seed, int trainLimit, int testLimit) {
+                 long seed, int trainLimit, int testLimit, int depth, Boolean zeroInitLastNorm, Protocol protocol) {
+        /** Adam at a constant rate (the default protocol), the default ResNet depth. */
+        Trial(Model model, double width, NormKind norm, Integer groups, int batchSize, double lr, int epochs,
+              long seed, int trainLimit, int testLimit) {
+            this(model, width, norm, groups, batchSize, lr, epochs, seed, trainLimit, testLimit, Model.DEFAULT_DEPTH,
+                    null, Protocol.DEFAULT);
+        }
+
         TrialSpec spec(String dataPath) {
             return new TrialSpec("fashion-mnist", dataPath, trainLimit, testLimit, model, width, norm,
-                    norm.usesGroups() ? groups : null, batchSize, lr, epochs, seed);
+                    norm.usesGroups() ? groups : null, batchSize, lr, epochs, seed, depth, zeroInitLastNorm, protocol);
         }
 
         String id() {
-            return String.format(Locale.ROOT, "%s-w%s-%s-bs%d-lr%s-e%d-n%d-s%d", model.id(), width,
+            String base = String.format(Locale.ROOT, "%s-w%s-%s-bs%d-lr%s-e%d-n%d-s%d", model.id(), width,
                     norm.usesGroups() ? "group-g" + groups : norm.id(), batchSize, lr, epochs, trainLimit, seed);
+            if (model.isResidual()) {
+                base += "-d" + depth + (zeroInitLastNorm != null && !zeroInitLastNorm ? "-nozero" : "");
+            }
+            if (protocol.optimizer() != Protocol.Optimizer.ADAM) {
+                base += "-" + protocol.optimizer().id() + (protocol.nesterov() ? "-nesterov" : "") + "-m"
+                        + protocol.momentum() + "-" + protocol.lrSchedule().id() + "-warm" + protocol.warmupEpochs();
+            }
+            return protocol.weightDecay() != 0 ? base + "-wd" + protocol.weightDecay() : base;
         }
     }
 
@@ -270,8 +285,11 @@ final class TorchTrial {
         double[] losses = new double[batches.length];
         long t0 = System.nanoTime();
         for (int s = 0; s < batches.length; s++) {
+            // as Trainer: DL4J's score adds the L2 term of the weights the step started from; the replica reports
+            // the data loss alone (calcRegularizationScore is exactly 0 without regularization)
+            double penalty = net.calcRegularizationScore(true);
             net.fit(features(train, batches[s], type), labels(train, batches[s], type));
-            losses[s] = net.score();
+            losses[s] = net.score() - penalty;
             afterStep.accept(s + 1, net);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -334,7 +352,7 @@ final class TorchTrial {
             for (int s = 0; s < batches.length; s++) {
                 TorchExchange.readTrainable(dir.resolve("states").resolve((s + 1) + ".bin"), net);
                 losses[s] = net.score(new org.nd4j.linalg.dataset.DataSet(features(train, batches[s], type),
-                        labels(train, batches[s], type)), true);
+                        labels(train, batches[s], type)), true) - net.calcRegularizationScore(true);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -12,6 +12,7 @@ import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NormKind;
+import io.gnsweep.optim.LrSchedule;
 import io.gnsweep.runtime.NativeSetup;
 import io.gnsweep.train.TorchTrial.Diff;
 import io.gnsweep.train.TorchTrial.GnPath;
@@ -121,11 +122,33 @@ class TorchTrialTest {
      * convolutions are slow: ~0.3 and ~2 s a step); comparison 2 covers all 50 steps.
      */
     private Outcome run(Trial t) throws Exception {
-        int steps64 = t.model() == Model.SMALL_CNN ? 10 : 3;
+        return run(t, data, t.model() == Model.SMALL_CNN ? 10 : 3);
+    }
+
+    /** SGD trials: 2 epochs of {@link #SGD_TRAIN} images in batches of 16 (20 steps), float64 on the first 12 (warm-up, its end, the first step decay). */
+    static final int SGD_TRAIN = 160;
+
+    /**
+     * SGD with momentum 0.9 and weight decay 5e-4 (L2 on conv/dense weights), lr 0.05, warm-up over the first half
+     * epoch (5 steps), then the step schedule (x0.1 at 50% and 75% of training) or the cosine one: every part of
+     * the per-step rate and of the update in 20 steps.
+     */
+    private static Trial sgdTrial(NormKind norm, boolean nesterov, LrSchedule.Kind schedule) {
+        Protocol p = new Protocol(Protocol.Optimizer.SGD, 0.9, nesterov, 5e-4, schedule, List.of(0.5, 0.75), 0.1, 0.5,
+                Protocol.Augment.NONE);
+        return new Trial(Model.SMALL_CNN, 0.25, norm, norm.usesGroups() ? 4 : null, 16, 0.05, 2, 1, SGD_TRAIN, TEST,
+                Model.DEFAULT_DEPTH, null, p);
+    }
+
+    private Outcome runSmall(Trial t) throws Exception {
+        return run(t, new TrainTest(data.train().limit(t.trainLimit()), data.test()), 12);
+    }
+
+    private Outcome run(Trial t, TrainTest d, int steps64) throws Exception {
         String missing = TorchTrial.torchMissing();
         assumeTrue(missing == null, () -> "PyTorch replica not runnable (" + missing
                 + "); apt-get install -y python3-torch");
-        Outcome o = TorchTrial.run(t, Trainer.fitToModel(t.spec(dataPath), data), dir,
+        Outcome o = TorchTrial.run(t, Trainer.fitToModel(t.spec(dataPath), d), dir,
                 new Options(List.of(GnPath.FUSED, GnPath.ND4J), steps64, steps64, PERTURBED, 1.0, false, 0, true));
         System.out.print(TorchTrial.report(o));
         return o;
@@ -151,12 +174,26 @@ class TorchTrialTest {
         check(run(trial(Model.VGG_CIFAR, NormKind.GROUP)), STEP_GN);
     }
 
+    @Test
+    void smallCnnGroupNormSgdStepScheduleWeightDecay() throws Exception {
+        check(runSmall(sgdTrial(NormKind.GROUP, false, LrSchedule.Kind.STEP)), STEP_GN, 20);
+    }
+
+    @Test
+    void smallCnnBatchNormSgdNesterovCosineWeightDecay() throws Exception {
+        check(runSmall(sgdTrial(NormKind.BATCH, true, LrSchedule.Kind.COSINE)), STEP_BN, 20);
+    }
+
     private static void check(Outcome o, double stepTolerance) {
+        check(o, stepTolerance, 50);
+    }
+
+    private static void check(Outcome o, double stepTolerance, int minSteps) {
         String id = o.trial().id();
         Run t32 = o.torch32();
         Run t64 = o.torch64();
         int steps = o.steps();
-        assertTrue(steps >= 50, id + ": " + steps + " steps");
+        assertTrue(steps >= minSteps, id + ": " + steps + " steps");
         assertEquals(PERTURBED, o.ensemble().size(), id);
         int paths = o.trial().norm() == NormKind.BATCH ? 1 : 2;
         assertEquals(2 * paths, o.dl4j().size(), id + ": " + o.dl4j().keySet());
