@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigObject;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
+import io.gnsweep.config.ConfigKeys;
 import io.gnsweep.optim.LrSchedule;
 import io.gnsweep.train.Protocol;
 import io.gnsweep.train.TrialSpec;
@@ -64,21 +62,10 @@ class TrainCommandTest {
         bad("augment", "augment=[a]", "augment=cutout");
     }
 
-    private static List<String> leaves(ConfigObject o, String prefix) {
-        List<String> out = new ArrayList<>();
-        for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
-            if (e.getValue().valueType() == ConfigValueType.OBJECT) {
-                out.addAll(leaves((ConfigObject) e.getValue(), prefix + e.getKey() + "."));
-            } else {
-                out.add(prefix + e.getKey());
-            }
-        }
-        return out;
-    }
 
     @Test
     void everyKeyHasItsBadValues() {
-        List<String> keys = leaves(ConfigFactory.parseResources("gnsweep/train-defaults.conf").resolve().root(), "");
+        List<String> keys = ConfigKeys.of("gnsweep/train-defaults.conf");
         assertEquals(new TreeSet<>(keys), new TreeSet<>(BAD.keySet()),
                 "every key of train-defaults.conf needs a wrong-type and an out-of-range case here");
         BAD.forEach((k, cases) -> assertTrue(cases.size() >= 2, k + " needs at least two bad values"));

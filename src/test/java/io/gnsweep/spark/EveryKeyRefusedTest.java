@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigObject;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
+import io.gnsweep.config.ConfigKeys;
 import io.gnsweep.sweep.SweepSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -98,23 +95,10 @@ class EveryKeyRefusedTest {
         }
     }
 
-    /** Every leaf path of a configuration object, null values included (entrySet leaves them out). */
-    static List<String> leaves(ConfigObject o, String prefix) {
-        List<String> out = new ArrayList<>();
-        for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
-            String path = prefix + e.getKey();
-            if (e.getValue().valueType() == ConfigValueType.OBJECT) {
-                out.addAll(leaves((ConfigObject) e.getValue(), path + "."));
-            } else {
-                out.add(path);
-            }
-        }
-        return out;
-    }
 
     @Test
     void everyKeyHasItsBadValues() {
-        List<String> keys = leaves(ConfigFactory.parseResources(SweepSpec.REFERENCE).resolve().root(), "");
+        List<String> keys = ConfigKeys.of(SweepSpec.REFERENCE);
         assertEquals(new TreeSet<>(keys), new TreeSet<>(BAD.keySet()),
                 "every key of sweep-reference.conf needs a wrong-type and an out-of-range case here");
         BAD.forEach((k, cases) -> assertTrue(cases.size() >= 2, k + " needs at least two bad values"));
