@@ -109,7 +109,7 @@ public final class ResNet {
                 int stride = stage > 1 && block == 1 ? 2 : 1;
                 String h = b.convNormRelu(name + "-conv1", x, c, 3, stride, name + "-relu1");
                 String branch = b.convNorm(name + "-conv2", h, c, 3, 1);
-                lastNorms.add(normalised ? branch : name + "-conv2");
+                lastNorms.add(branch); // the norm, or the convolution itself without one
                 String shortcut = x;
                 if (stride != 1 || in != c) {
                     shortcut = b.convNorm(name + "-proj", x, c, 1, stride);

@@ -40,6 +40,9 @@ public final class SweepSpec {
     /** Batch size at which {@code lr-scaling = linear} leaves the learning rate unchanged. */
     public static final int LR_REFERENCE_BATCH = 32;
 
+    /** The reference's defaults, resolved once: what a key that is not set stands for. */
+    private static final Config DEFAULTS = ConfigFactory.parseResources(REFERENCE).resolve();
+
     /** Keys added with the training protocol; see {@link #canonicalJson()}. */
     private static final List<String> PROTOCOL_KEYS = List.of("model-depth", "zero-init-last-norm",
             "axes.model-depth", "axes.optimizer", "axes.weight-decay", "train.optimizer", "train.momentum",
@@ -183,7 +186,7 @@ public final class SweepSpec {
         String rest = eq < 0 ? message : message.substring(eq);
         boolean swept = switch (key) {
             case "batch-size", "groups", "seed" -> true;
-            case "model-depth" -> depths.size() > 1 || !config.getIsNull("axes.model-depth");
+            case "model-depth" -> !config.getIsNull("axes.model-depth");
             case "weight-decay" -> !config.getIsNull("axes.weight-decay");
             default -> false;
         };
@@ -202,8 +205,7 @@ public final class SweepSpec {
         if (c.getIsNull(axis)) {
             return singleValue.get();
         }
-        Config reference = ConfigFactory.parseResources(REFERENCE).resolve();
-        if (!c.getValue(single).unwrapped().equals(reference.getValue(single).unwrapped())) {
+        if (!c.getValue(single).unwrapped().equals(DEFAULTS.getValue(single).unwrapped())) {
             throw new UsageException(axis + " and " + single + " are both set: sweep the axis, or set the single"
                     + " value, not both");
         }
@@ -342,10 +344,9 @@ public final class SweepSpec {
         Config identity = config.withoutPath("output").withoutPath("dataset.path");
         // protocol keys at their defaults are left out, so a spec written before they existed keeps its sweep id
         // (and its results folder); what they default to is what such a spec ran
-        Config reference = ConfigFactory.parseResources(REFERENCE).resolve();
         for (String key : PROTOCOL_KEYS) {
             if (identity.hasPathOrNull(key) && java.util.Objects.equals(unwrapped(identity, key),
-                    unwrapped(reference, key))) {
+                    unwrapped(DEFAULTS, key))) {
                 identity = identity.withoutPath(key);
             }
         }
