@@ -2,6 +2,7 @@ package io.gnsweep.model;
 
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.layer.Relu;
+import io.gnsweep.optim.FusedAdam;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -14,7 +15,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -99,7 +99,7 @@ public final class NetworkFactory {
 
     /** The spec's updater, or Adam (betas 0.9 / 0.999, eps 1e-8) at its learning rate. */
     static IUpdater updater(NetworkSpec s) {
-        return s.updater() != null ? s.updater().clone() : new Adam(s.lr(), 0.9, 0.999, 1e-8);
+        return s.updater() != null ? s.updater().clone() : new FusedAdam(s.lr(), 0.9, 0.999, 1e-8);
     }
 
     static Layer normLayer(NormKind kind, int groups, int channels, String name) {

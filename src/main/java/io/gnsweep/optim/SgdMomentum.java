@@ -156,10 +156,14 @@ public final class SgdMomentum implements IUpdater {
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
             double lr = config.getLearningRate(iteration, epoch);
             double mu = config.momentum;
+            if (mu != 0 && velocity == null) {
+                throw new IllegalStateException("SgdMomentum: updater state not set");
+            }
+            // one fused pass on the CPU backend, the same operations as below (UpdaterKernels)
+            if (UpdaterKernels.sgd(gradient, mu != 0 ? velocity : null, lr, mu, config.nesterov)) {
+                return;
+            }
             if (mu != 0) {
-                if (velocity == null) {
-                    throw new IllegalStateException("SgdMomentum: updater state not set");
-                }
                 velocity.muli(mu).addi(gradient);                   // v = mu * v + g
                 if (config.nesterov) {
                     gradient.addi(velocity.mul(mu));                 // g + mu * v

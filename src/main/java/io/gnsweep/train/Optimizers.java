@@ -1,8 +1,8 @@
 package io.gnsweep.train;
 
+import io.gnsweep.optim.FusedAdam;
 import io.gnsweep.optim.LrSchedule;
 import io.gnsweep.optim.SgdMomentum;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /** The DL4J updater of a trial's protocol, with its learning-rate schedule over the trial's iterations. */
@@ -22,16 +22,16 @@ public final class Optimizers {
         return new LrSchedule(p.lrSchedule(), spec.lr(), total, warmup, milestones, p.lrDecay());
     }
 
-    /** Adam (betas 0.9 / 0.999, eps 1e-8) or SGD with momentum, following {@link #schedule}. */
+    /** Adam (DL4J's, its update fused: {@link FusedAdam}; betas 0.9 / 0.999, eps 1e-8) or SGD with momentum, following {@link #schedule}. */
     public static IUpdater updater(TrialSpec spec, int stepsPerEpoch) {
         Protocol p = spec.protocol();
         boolean constant = p.lrSchedule() == LrSchedule.Kind.CONSTANT && p.warmupEpochs() == 0;
         if (p.optimizer() == Protocol.Optimizer.ADAM) {
-            if (constant) {
-                return new Adam(spec.lr(), 0.9, 0.999, 1e-8);
+            FusedAdam adam = new FusedAdam(spec.lr(), 0.9, 0.999, 1e-8);
+            if (!constant) {
+                adam.setLearningRateSchedule(schedule(spec, stepsPerEpoch));
             }
-            return Adam.builder().learningRateSchedule(schedule(spec, stepsPerEpoch)).beta1(0.9).beta2(0.999)
-                    .epsilon(1e-8).build();
+            return adam;
         }
         return new SgdMomentum(spec.lr(), constant ? null : schedule(spec, stepsPerEpoch), p.momentum(), p.nesterov());
     }

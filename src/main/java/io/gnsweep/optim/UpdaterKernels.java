@@ -1,0 +1,94 @@
+package io.gnsweep.optim;
+
+import io.gnsweep.layer.NativeArrays;
+import java.lang.ref.Reference;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The optimisers' fused updates on ND4J's CPU backend ({@code src/main/c/updater_kernels.c}, in the library the
+ * layer's kernels ship in): one pass over gradient and state with ND4J's arithmetic, operation for operation, in
+ * the arrays' type, so they give the bits ND4J's ops give. Each method returns false, having done nothing, where
+ * the kernels do not apply (another backend, a data type but float and double, arrays that are not dense, or
+ * {@code gnsweep.layer.nativeKernels=false}); the caller then runs its ND4J ops.
+ */
+final class UpdaterKernels {
+    private UpdaterKernels() {}
+
+    /**
+     * Adam in libnd4j's form ({@code adam_updater}): m = b1·m + g·(1−b1), v = b2·v + g²·(1−b2), g = m·αt/(√v + ε),
+     * αt = lr·√(1−b2^(t+1))/(1−b1^(t+1)) with t the iteration, rounded as libnd4j rounds it.
+     */
+    static boolean adam(INDArray g, INDArray m, INDArray v, double lr, double b1, double b2, double eps,
+            int iteration) {
+        DataType t = g.dataType();
+        if (!applies(t, g, m, v)) {
+            return false;
+        }
+        double alpha;
+        if (t == DataType.FLOAT) {
+            // libnd4j in float: b^(t+1) in float, sqrt of (1 - b2T) rounded to float, lr·sqrt in float, the
+            // division in double, the result rounded to float
+            float it = (float) iteration + 1f;
+            float b1t = (float) Math.pow((float) b1, it);
+            float b2t = (float) Math.pow((float) b2, it);
+            float root = (float) Math.sqrt((float) (1.0 - b2t));
+            float a = (float) ((double) ((float) lr * root) / (1.0 - b1t));
+            alpha = Float.isNaN(a) || Float.isInfinite(a) || a == 0 ? (float) eps : a;
+        } else {
+            double it = iteration + 1.0;
+            double a = lr * Math.sqrt(1.0 - Math.pow(b2, it)) / (1.0 - Math.pow(b1, it));
+            alpha = Double.isNaN(a) || Double.isInfinite(a) || a == 0 ? eps : a;
+        }
+        try {
+            adam0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v), g.length(),
+                    b1, b2, alpha, eps);
+        } finally {
+            Reference.reachabilityFence(g);
+            Reference.reachabilityFence(m);
+            Reference.reachabilityFence(v);
+        }
+        return true;
+    }
+
+    /**
+     * SGD with momentum (see {@link SgdMomentum}): v = v·mu + g, then g = v·lr, or (g + v·mu)·lr with nesterov;
+     * velocity null (mu = 0): g = g·lr.
+     */
+    static boolean sgd(INDArray g, INDArray velocity, double lr, double mu, boolean nesterov) {
+        DataType t = g.dataType();
+        if (velocity == null ? !applies(t, g) : !applies(t, g, velocity)) {
+            return false;
+        }
+        try {
+            sgd0(code(t), NativeArrays.address(g), velocity == null ? 0 : NativeArrays.address(velocity), g.length(),
+                    lr, mu, nesterov);
+        } finally {
+            Reference.reachabilityFence(g);
+            Reference.reachabilityFence(velocity);
+        }
+        return true;
+    }
+
+    private static boolean applies(DataType t, INDArray... arrays) {
+        if (!NativeArrays.use(t)) {
+            return false;
+        }
+        long n = arrays[0].length();
+        for (INDArray a : arrays) {
+            if (a.dataType() != t || a.length() != n || !NativeArrays.isDense(a)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int code(DataType t) {
+        return t == DataType.FLOAT ? 0 : 1;
+    }
+
+    private static native void adam0(int dtype, long g, long m, long v, long n, double b1, double b2, double alpha,
+            double eps);
+
+    private static native void sgd0(int dtype, long g, long v, long n, double lr, double mu, boolean nesterov);
+}
