@@ -184,6 +184,33 @@ class TorchTrialTest {
         check(runSmall(sgdTrial(NormKind.BATCH, true, LrSchedule.Kind.COSINE)), STEP_BN, 20);
     }
 
+    /**
+     * The ResNet (a ComputationGraph: projection shortcuts, the add, ReLU after it, global average pooling) at
+     * depth 8 and width 0.25 (4/8/16 channels) under its SGD protocol: momentum 0.9, weight decay 5e-4 on
+     * conv/dense weights, lr 0.1, warm-up over the first {@value #RESNET_WARMUP} epoch (10 steps), x0.1 at 50% and
+     * 75%; one epoch of 50 steps of 32 images, float64 on the first 12 (warm-up and its end).
+     */
+    private static Trial resnetTrial(NormKind norm, boolean zeroInitLastNorm) {
+        Protocol p = new Protocol(Protocol.Optimizer.SGD, 0.9, false, 5e-4, LrSchedule.Kind.STEP, List.of(0.5, 0.75),
+                0.1, RESNET_WARMUP, Protocol.Augment.NONE);
+        return new Trial(Model.RESNET, 0.25, norm, norm.usesGroups() ? 2 : null, 32, 0.1, 1, 1, TRAIN, TEST, 8,
+                zeroInitLastNorm, p);
+    }
+
+    static final double RESNET_WARMUP = 0.2;
+
+    /** GroupNorm G = 2 with every block's last γ at 1: the residual branch contributes from the first step. */
+    @Test
+    void resnetGroupNormSgdStepScheduleWeightDecay() throws Exception {
+        check(run(resnetTrial(NormKind.GROUP, false), data, 12), STEP_GN);
+    }
+
+    /** BatchNorm with γ = 0 on every block's last norm (the protocol's rule): the branch starts at 0. */
+    @Test
+    void resnetBatchNormZeroInitLastNormSgd() throws Exception {
+        check(run(resnetTrial(NormKind.BATCH, true), data, 12), STEP_BN);
+    }
+
     private static void check(Outcome o, double stepTolerance) {
         check(o, stepTolerance, 50);
     }
@@ -257,7 +284,7 @@ class TorchTrialTest {
         assertEquals(TrialStatus.COMPLETE, harness.status(), harness.error());
         TrainTest fitted = Trainer.fitToModel(spec, small);
         MultiLayerNetwork net = (MultiLayerNetwork) Trainer.network(spec, fitted.train()).dl4j();
-        Run ours = TorchTrial.train(net, fitted.train(), TorchTrial.batches(256, 32, spec.seed(), 1), fitted.test(),
+        Run ours = TorchTrial.train(TorchNet.of(net), fitted.train(), TorchTrial.batches(256, 32, spec.seed(), 1), fitted.test(),
                 "dl4j", (step, n) -> { });
         assertEquals(8, ours.losses().length);
         assertEquals(harness.trainLoss(), java.util.Arrays.stream(ours.losses()).sum() / 8);
