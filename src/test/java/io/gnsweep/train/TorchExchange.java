@@ -63,7 +63,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * <p>Refuses (IllegalArgumentException naming the layer) any layer, setting, updater or regularization it has no
  * replica for, so that the check never silently compares different trainings. Each node carries {@code inputs}
  * (empty: the previous node), so a ComputationGraph exports as its vertices in topological order with their input
- * names, an ElementWiseVertex(Add) as an {@code add} node; a new updater is one more case in {@link #updater}
+ * names ({@code network.input_name} names the network input), an ElementWiseVertex(Add) as an {@code add} node, a
+ * GlobalPoolingLayer(AVG) as {@code global_avg_pool}; a network's nodes keep empty inputs and the index-named
+ * parameter files they had; a new updater is one more case in {@link #updater}
  * with its rule in the replica, a regularization one more in {@link #regularization}.
  */
 final class TorchExchange {

@@ -50,6 +50,12 @@ import org.nd4j.linalg.learning.config.NoOp;
  *     epochs=2 train-limit=2000 test-limit=2000 seed=3 [paths=fused,nd4j] [float64-steps=-1] \
  *     [dl4j-float64-steps=20] [perturbed=8] [out=FILE] [losses=FILE.csv] [dir=DIR]
  * </pre>
+ * or a ResNet under SGD (the protocol's keys as {@code gnsweep train} spells them; no augmentation):
+ * <pre>
+ * jobs/torch_trial_check.sh model=resnet model-depth=8 model-width=0.25 norm=group groups=2 \
+ *     zero-init-last-norm=false batch-size=32 lr=0.1 optimizer=sgd momentum=0.9 weight-decay=5e-4 \
+ *     lr-schedule=step warmup-epochs=0.2 epochs=1 train-limit=1600 test-limit=500 float64-steps=12
+ * </pre>
  * prints every run's per-step loss differences against the float64 replica (when it ran every step, else the
  * float32 one) and its test metrics ({@code --help}: every key and its default).
  */

@@ -25,10 +25,13 @@ import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,7 +44,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * A whole trial trained by DL4J agrees with its independent PyTorch replica ({@code jobs/torch_trial.py}), from
  * the same initial weights and mini-batches: small-cnn and vgg-cifar at width 0.25, BatchNorm and GroupNorm (both
  * of the layer's paths), Adam (lr 1e-3 and 1e-4), one epoch of 50 steps on the first 1,600 Fashion-MNIST images, tested on the first
- * 500. Three comparisons, each with the tolerance float arithmetic allows it (measured on these trials, see
+ * 500; small-cnn under SGD with momentum, weight decay and a warm-up schedule; the ResNet (a ComputationGraph,
+ * depth 8, width 0.25, GroupNorm G = 2 and BatchNorm) under its SGD protocol. Three comparisons, each with the tolerance float arithmetic allows it (measured on these trials, see
  * docs/torch-trial-check.txt):
  * <ol>
  * <li>Float64, both trained on their own: the per-step losses, the test loss and every test prediction. The two
@@ -307,5 +311,25 @@ class TorchTrialTest {
                 InputType.convolutional(6, 6, 1), data.train().limit(1), new int[0][], new double[0],
                 data.test().limit(1), 1));
         assertTrue(e.getMessage().contains("1_avg") && e.getMessage().contains("AVG"), e.getMessage());
+    }
+
+    /** In a graph too: a vertex the replica does not have (an elementwise product) is refused by its name. */
+    @Test
+    void theExporterRefusesAGraphVertexTheReplicaLacks() {
+        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                .updater(new org.nd4j.linalg.learning.config.Adam(1e-3)).graphBuilder().addInputs("in")
+                .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("b", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "in")
+                .addVertex("times", new ElementWiseVertex(ElementWiseVertex.Op.Product), "a", "b")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "times")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").setInputTypes(InputType.convolutional(6, 6, 1)).build());
+        g.init();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TorchExchange.write(dir, g,
+                InputType.convolutional(6, 6, 1), data.train().limit(1), new int[0][], new double[0],
+                data.test().limit(1), 1));
+        assertTrue(e.getMessage().startsWith("times:") && e.getMessage().contains("ElementWiseVertex"),
+                e.getMessage());
     }
 }
