@@ -29,6 +29,10 @@ What the replica must match, and how (DL4J 1.0.0-M2.1 semantics):
 - dense: DL4J holds W as [nIn, nOut] (torch's Linear weight is its transpose) and b as [1, nOut].
 - flatten: DL4J's CnnToFeedForwardPreProcessor reshapes NCHW activations in C order, as torch's
   reshape of a contiguous NCHW tensor does.
+- graphs (a DL4J ComputationGraph): nodes come in topological order and each names its inputs ("inputs";
+  network.input_name is the network input); a node without inputs takes the previous node's output. The
+  last node is the network's output. add: the elementwise sum of its inputs (ElementWiseVertex Add);
+  global_avg_pool: the mean over H and W, [N, C, H, W] -> [N, C] (GlobalPoolingLayer AVG, collapsed).
 - group_norm: torch.nn.functional.group_norm with the layer's G and eps (biased group variance).
 - batch_norm: training normalises with the batch mean and biased variance; the running statistics
   (decay d = 0.9 is torch momentum 0.1) average the *biased* batch variance (torch's own running_var
@@ -77,6 +81,7 @@ class Replica:
         self.F = torch.nn.functional
         self.dtype = dtype
         self.nodes = manifest["network"]["nodes"]
+        self.input_name = manifest["network"].get("input_name")
         self.eps_scale = eps_scale
         self.params = []    # (node name, key, tensor, updater) in DL4J's order
         self.tensors = {}   # (node name, key) -> tensor: trainable params and batch-norm state
@@ -110,9 +115,10 @@ class Replica:
     def forward(self, x, training):
         """The output layer's pre-softmax values; batch-norm running statistics updated when training."""
         torch, F = self.torch, self.F
-        outputs = {}
+        outputs = {self.input_name: x}
         previous = x
         for node in self.nodes:
+            # a graph's node names its inputs (the network input by network.input_name); else the previous node
             inputs = [outputs[i] for i in node["inputs"]] if node.get("inputs") else [previous]
             h = inputs[0]
             kind = node["type"]
@@ -148,6 +154,8 @@ class Replica:
                 h = inputs[0]
                 for other in inputs[1:]:
                     h = h + other
+            elif kind == "global_avg_pool":
+                h = h.mean(dim=(2, 3))          # [N, C, H, W] -> [N, C]
             else:
                 raise NotImplementedError("node type %s (%s)" % (kind, node["name"]))
             outputs[node["name"]] = h

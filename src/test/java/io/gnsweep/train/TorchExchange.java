@@ -14,20 +14,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.util.ConvolutionUtils;
@@ -56,7 +63,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * <p>Refuses (IllegalArgumentException naming the layer) any layer, setting, updater or regularization it has no
  * replica for, so that the check never silently compares different trainings. Each node carries {@code inputs}
  * (empty: the previous node), so a ComputationGraph exports as its vertices in topological order with their input
- * names, an ElementWiseVertex(Add) as an {@code add} node; a new updater is one more case in {@link #updater}
+ * names ({@code network.input_name} names the network input), an ElementWiseVertex(Add) as an {@code add} node, a
+ * GlobalPoolingLayer(AVG) as {@code global_avg_pool}; a network's nodes keep empty inputs and the index-named
+ * parameter files they had; a new updater is one more case in {@link #updater}
  * with its rule in the replica, a regularization one more in {@link #regularization}.
  */
 final class TorchExchange {
@@ -70,7 +79,7 @@ final class TorchExchange {
      * Writes the folder for a float32 network before its training: {@code batches[step]} lists the training-image
      * indices of that step's mini-batch, {@code lrs[step]} the learning rate DL4J's updater uses at it.
      */
-    static void write(Path dir, MultiLayerNetwork net, InputType input, ImageDataset train, int[][] batches,
+    static void write(Path dir, Model net, InputType input, ImageDataset train, int[][] batches,
             double[] lrs, ImageDataset test, int evalBatch) throws IOException {
         if (net.params().dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("export a float32 network, got " + net.params().dataType());
@@ -84,9 +93,14 @@ final class TorchExchange {
         m.put("dtype", "float32");
         Map<String, Object> network = new LinkedHashMap<>();
         network.put("input", List.of(train.channels(), train.height(), train.width()));
-        network.put("nodes", nodes(dir, net, input));
+        if (net instanceof ComputationGraph g) {
+            network.put("input_name", g.getConfiguration().getNetworkInputs().get(0));
+            network.put("nodes", nodes(dir, g, input));
+        } else {
+            network.put("nodes", nodes(dir, (MultiLayerNetwork) net, input));
+        }
         m.put("network", network);
-        m.put("loss", loss(net));
+        m.put("loss", loss(outputLayer(net)));
         Map<String, Object> tr = new LinkedHashMap<>();
         tr.put("images", images(dir, "train", train));
         tr.put("labels", ints(dir.resolve("train.labels.bin"), train.labels(), List.of(train.size())));
@@ -127,25 +141,77 @@ final class TorchExchange {
         for (int i = 0; i < net.getnLayers(); i++) {
             InputPreProcessor pre = conf.getInputPreProcess(i);
             if (pre != null) {
-                if (!(pre instanceof CnnToFeedForwardPreProcessor)
-                        || ((CnnToFeedForwardPreProcessor) pre).getFormat() != CNN2DFormat.NCHW) {
-                    throw new IllegalArgumentException("layer " + i + ": preprocessor " + pre + " has no replica");
-                }
+                requireFlatten("layer " + i, pre);
                 // DL4J reshapes NCHW activations in C order (CnnToFeedForwardPreProcessor.preProcess)
                 nodes.add(node("pre" + i, "flatten"));
                 in = pre.getOutputType(in);
             }
             Layer layer = conf.getConf(i).getLayer();
-            Map<String, Object> n = layer(i, layer, in, outputs.get(i));
-            n.put("params", params(dir, net, i, layer));
+            Map<String, Object> n = layer(i + "_" + layer.getLayerName(), layer, in, outputs.get(i));
+            n.put("params", params(dir, Integer.toString(i), net.getLayer(i)));
             nodes.add(n);
             in = outputs.get(i);
         }
         return nodes;
     }
 
-    private static Map<String, Object> layer(int i, Layer layer, InputType in, InputType out) {
-        String name = i + "_" + layer.getLayerName();
+    /**
+     * A graph's vertices in topological order, each naming its inputs (the network input by its name); a layer
+     * vertex's preprocessor is a node of its own ({@code <vertex>-pre}) before it.
+     */
+    private static List<Map<String, Object>> nodes(Path dir, ComputationGraph g, InputType input) throws IOException {
+        ComputationGraphConfiguration conf = g.getConfiguration();
+        Map<String, InputType> types = new LinkedHashMap<>(conf.getLayerActivationTypes(input));
+        types.put(conf.getNetworkInputs().get(0), input);
+        String output = conf.getNetworkOutputs().get(0);
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        String last = null;
+        for (int idx : g.topologicalSortOrder()) {
+            String name = g.getVertices()[idx].getVertexName();
+            if (conf.getNetworkInputs().contains(name)) {
+                continue;
+            }
+            List<String> inputs = conf.getVertexInputs().get(name);
+            GraphVertex vertex = conf.getVertices().get(name);
+            if (vertex instanceof LayerVertex lv) {
+                if (inputs.size() != 1) {
+                    throw new IllegalArgumentException(name + ": a layer vertex with inputs " + inputs);
+                }
+                InputType in = types.get(inputs.get(0));
+                InputPreProcessor pre = lv.getPreProcessor();
+                if (pre != null) {
+                    nodes.add(node(name + "-pre", "flatten", inputs));
+                    requireFlatten(name, pre);
+                    inputs = List.of(name + "-pre");
+                    in = pre.getOutputType(in);
+                }
+                Layer layer = lv.getLayerConf().getLayer();
+                Map<String, Object> n = layer(name, layer, in, types.get(name));
+                n.put("inputs", inputs);
+                n.put("params", params(dir, name, g.getLayer(name)));
+                nodes.add(n);
+            } else if (vertex instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
+                nodes.add(node(name, "add", inputs));
+            } else {
+                throw new IllegalArgumentException(name + ": vertex " + vertex + " has no replica");
+            }
+            last = name;
+        }
+        if (!output.equals(last)) {
+            // the replica's result is its last node
+            throw new IllegalArgumentException("the output " + output + " is not the last vertex (" + last + ")");
+        }
+        return nodes;
+    }
+
+    private static void requireFlatten(String name, InputPreProcessor pre) {
+        if (!(pre instanceof CnnToFeedForwardPreProcessor)
+                || ((CnnToFeedForwardPreProcessor) pre).getFormat() != CNN2DFormat.NCHW) {
+            throw new IllegalArgumentException(name + ": preprocessor " + pre + " has no replica");
+        }
+    }
+
+    private static Map<String, Object> layer(String name, Layer layer, InputType in, InputType out) {
         if (layer.getClass() == ConvolutionLayer.class) {
             ConvolutionLayer c = (ConvolutionLayer) layer;
             requireActivation(name, c.getActivationFn(), new ActivationIdentity());
@@ -190,6 +256,18 @@ final class TorchExchange {
             n.put("decay", b.getDecay());
             n.put("use_log_std", b.isUseLogStd());
             return n;
+        }
+        if (layer.getClass() == GlobalPoolingLayer.class) {
+            GlobalPoolingLayer p = (GlobalPoolingLayer) layer;
+            int[] dims = p.getPoolingDimensions();
+            if (p.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.AVG || !p.isCollapseDimensions()
+                    || !(in instanceof InputType.InputTypeConvolutional)
+                    || ((InputType.InputTypeConvolutional) in).getFormat() != CNN2DFormat.NCHW
+                    || (dims != null && !java.util.Arrays.equals(dims, new int[] {2, 3}))) {
+                throw new IllegalArgumentException(name + ": global pooling " + p.getPoolingType() + " over "
+                        + java.util.Arrays.toString(dims) + " of " + in + " has no replica");
+            }
+            return node(name, "global_avg_pool"); // mean over H and W: [N,C,H,W] -> [N,C]
         }
         if (layer instanceof ActivationLayer) {
             requireActivation(name, ((ActivationLayer) layer).getActivationFn(), new ActivationReLU());
@@ -236,8 +314,21 @@ final class TorchExchange {
         }
     }
 
-    private static Map<String, Object> loss(MultiLayerNetwork net) {
-        Layer last = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
+    /** The configuration of the layer whose output is the network's. */
+    private static Layer outputLayer(Model net) {
+        if (net instanceof ComputationGraph g) {
+            String out = g.getConfiguration().getNetworkOutputs().get(0);
+            GraphVertex v = g.getConfiguration().getVertices().get(out);
+            if (!(v instanceof LayerVertex)) {
+                throw new IllegalArgumentException("the output " + out + " is a " + v.getClass().getSimpleName());
+            }
+            return ((LayerVertex) v).getLayerConf().getLayer();
+        }
+        MultiLayerNetwork n = (MultiLayerNetwork) net;
+        return n.getLayerWiseConfigurations().getConf(n.getnLayers() - 1).getLayer();
+    }
+
+    private static Map<String, Object> loss(Layer last) {
         if (!(last instanceof OutputLayer)) {
             throw new IllegalArgumentException("the last layer is " + last.getClass().getSimpleName());
         }
@@ -251,13 +342,18 @@ final class TorchExchange {
         return l;
     }
 
-    /** Every parameter of layer i in DL4J's order, with its updater and regularization (trainable ones). */
-    private static Map<String, Object> params(Path dir, MultiLayerNetwork net, int i, Layer layer) throws IOException {
+    /**
+     * Every parameter of a layer in DL4J's order, with its updater and regularization (trainable ones), each in
+     * {@code params/<prefix>_<key>.bin} (prefix: the layer's index in a network, its vertex name in a graph).
+     */
+    private static Map<String, Object> params(Path dir, String prefix, org.deeplearning4j.nn.api.Layer impl)
+            throws IOException {
+        Layer layer = impl.conf().getLayer();
         Map<String, Object> out = new LinkedHashMap<>();
-        for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
+        for (Map.Entry<String, INDArray> p : impl.paramTable().entrySet()) {
             String key = p.getKey();
             INDArray a = p.getValue();
-            String file = "params/" + i + "_" + key + ".bin";
+            String file = "params/" + prefix + "_" + key + ".bin";
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("file", file);
             e.put("shape", a.shape());
@@ -265,17 +361,17 @@ final class TorchExchange {
             if (isState(layer, key)) {
                 // running statistics: DL4J updates them by its own rule (NoOp updater, "gradient" = the change)
                 if (!(u instanceof NoOp)) {
-                    throw new IllegalArgumentException(i + "/" + key + ": running statistic with updater " + u);
+                    throw new IllegalArgumentException(prefix + "/" + key + ": running statistic with updater " + u);
                 }
                 e.put("trainable", false);
             } else {
                 e.put("trainable", true);
-                e.put("updater", updater(i + "/" + key, u));
+                e.put("updater", updater(prefix + "/" + key, u));
                 List<Map<String, Object>> regs = new ArrayList<>();
                 List<Regularization> list = layer.getRegularizationByParam(key);
                 if (list != null) {
                     for (Regularization r : list) {
-                        regs.add(regularization(i + "/" + key, r));
+                        regs.add(regularization(prefix + "/" + key, r));
                     }
                 }
                 e.put("regularization", regs);
@@ -294,12 +390,11 @@ final class TorchExchange {
     }
 
     /** The trainable parameters (views) in the manifest's order: layers in order, each layer's in DL4J's order. */
-    static List<INDArray> trainable(MultiLayerNetwork net) {
+    static List<INDArray> trainable(TorchNet net) {
         List<INDArray> out = new ArrayList<>();
-        for (int i = 0; i < net.getnLayers(); i++) {
-            Layer layer = net.getLayerWiseConfigurations().getConf(i).getLayer();
-            for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
-                if (!isState(layer, p.getKey())) {
+        for (org.deeplearning4j.nn.api.Layer impl : net.layers().values()) {
+            for (Map.Entry<String, INDArray> p : impl.paramTable().entrySet()) {
+                if (!isState(impl.conf().getLayer(), p.getKey())) {
                     out.add(p.getValue());
                 }
             }
@@ -308,7 +403,7 @@ final class TorchExchange {
     }
 
     /** Sets the trainable parameters from a file of the replica's states ({@code states/<step>.bin}). */
-    static void readTrainable(Path file, MultiLayerNetwork net) throws IOException {
+    static void readTrainable(Path file, TorchNet net) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         for (INDArray p : trainable(net)) {
             float[] v = new float[(int) p.length()];
@@ -358,10 +453,14 @@ final class TorchExchange {
     }
 
     private static Map<String, Object> node(String name, String type) {
+        return node(name, type, List.of());
+    }
+
+    private static Map<String, Object> node(String name, String type, List<String> inputs) {
         Map<String, Object> n = new LinkedHashMap<>();
         n.put("name", name);
         n.put("type", type);
-        n.put("inputs", List.of());
+        n.put("inputs", inputs);
         return n;
     }
 

@@ -9,7 +9,9 @@ import io.gnsweep.data.LocalDataFolder;
 import io.gnsweep.data.TrainTest;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.model.Model;
+import io.gnsweep.model.Net;
 import io.gnsweep.model.NormKind;
+import io.gnsweep.optim.LrSchedule;
 import io.gnsweep.runtime.NativeSetup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +28,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -48,6 +49,12 @@ import org.nd4j.linalg.learning.config.NoOp;
  * jobs/torch_trial_check.sh model=vgg-cifar model-width=0.25 norm=group groups=8 batch-size=32 lr=1e-3 \
  *     epochs=2 train-limit=2000 test-limit=2000 seed=3 [paths=fused,nd4j] [float64-steps=-1] \
  *     [dl4j-float64-steps=20] [perturbed=8] [out=FILE] [losses=FILE.csv] [dir=DIR]
+ * </pre>
+ * or a ResNet under SGD (the protocol's keys as {@code gnsweep train} spells them; no augmentation):
+ * <pre>
+ * jobs/torch_trial_check.sh model=resnet model-depth=8 model-width=0.25 norm=group groups=2 \
+ *     zero-init-last-norm=false batch-size=32 lr=0.1 optimizer=sgd momentum=0.9 weight-decay=5e-4 \
+ *     lr-schedule=step warmup-epochs=0.2 epochs=1 train-limit=1600 test-limit=500 float64-steps=12
  * </pre>
  * prints every run's per-step loss differences against the float64 replica (when it ran every step, else the
  * float32 one) and its test metrics ({@code --help}: every key and its default).
@@ -173,14 +180,9 @@ final class TorchTrial {
         ImageDataset train = fitted.train();
         ImageDataset test = fitted.test();
         // the harness's own network: its updater and learning-rate schedule follow the trial's protocol
-        org.deeplearning4j.nn.api.Model built = Trainer.network(t.spec("(in memory)"), train).dl4j();
-        if (!(built instanceof MultiLayerNetwork)) {
-            throw new IllegalArgumentException(t.model().id() + " is a " + built.getClass().getSimpleName()
-                    + ": the exporter handles MultiLayerNetworks only so far");
-        }
-        MultiLayerNetwork net = (MultiLayerNetwork) built;
+        TorchNet net = TorchNet.of(Trainer.network(t.spec("(in memory)"), train).dl4j());
         int[][] batches = batches(train.size(), t.batchSize(), t.seed(), t.epochs());
-        TorchExchange.write(dir, net, InputType.convolutional(train.height(), train.width(), train.channels()), train,
+        TorchExchange.write(dir, net.dl4j(), InputType.convolutional(train.height(), train.width(), train.channels()), train,
                 batches, learningRates(net, batches.length), test, EVAL_BATCH);
         int steps64 = opt.float64Steps() < 0 ? batches.length : Math.min(opt.float64Steps(), batches.length);
         List<String> cmd = replicaCommand(dir, opt, steps64);
@@ -195,17 +197,17 @@ final class TorchTrial {
         Process torch = pb.start();
         try {
             int dl4jSteps64 = opt.dl4jFloat64Steps() < 0 ? steps64 : Math.min(opt.dl4jFloat64Steps(), steps64);
-            MultiLayerNetwork f64 = dl4jSteps64 > 0 ? net.convertDataType(DataType.DOUBLE) : null;
+            TorchNet f64 = dl4jSteps64 > 0 ? net.convert(DataType.DOUBLE) : null;
             int[][] batches64 = java.util.Arrays.copyOf(batches, dl4jSteps64);
             Map<String, Run> dl4j = new LinkedHashMap<>();
             List<GnPath> used = t.norm() == NormKind.BATCH ? List.of(GnPath.FUSED) : opt.paths();
             for (GnPath p : used) {
                 String suffix = t.norm() == NormKind.BATCH ? "" : "-" + p.id();
                 String l32 = "dl4j-f32" + suffix;
-                dl4j.put(l32, onPath(p, () -> train(net.clone(), train, batches, test, l32, dumper(dir, l32, opt))));
+                dl4j.put(l32, onPath(p, () -> train(net.copy(), train, batches, test, l32, dumper(dir, l32, opt))));
                 if (f64 != null) {
                     String l64 = "dl4j-f64" + suffix;
-                    dl4j.put(l64, onPath(p, () -> train(f64.clone(), train, batches64, test, l64,
+                    dl4j.put(l64, onPath(p, () -> train(f64.copy(), train, batches64, test, l64,
                             dumper(dir, l64, opt))));
                 }
             }
@@ -229,7 +231,7 @@ final class TorchTrial {
             if (opt.atReplicaWeights()) {
                 for (GnPath p : used) {
                     String label = "dl4j-f32" + (t.norm() == NormKind.BATCH ? "" : "-" + p.id()) + "-at-torch";
-                    atTorch.put(label, onPath(p, () -> atReplicaWeights(net.clone(), dir, train, batches)));
+                    atTorch.put(label, onPath(p, () -> atReplicaWeights(net.copy(), dir, train, batches)));
                 }
             }
             return new Outcome(t, dl4j, replica, atTorch);
@@ -257,9 +259,9 @@ final class TorchTrial {
      * count fixed, as {@code net.fit(features, labels)} leaves it. Every trainable parameter must share one
      * updater configuration (the replica takes one learning rate per step).
      */
-    static double[] learningRates(MultiLayerNetwork net, int steps) {
+    static double[] learningRates(TorchNet net, int steps) {
         Set<IUpdater> updaters = new HashSet<>();
-        for (Layer layer : net.getLayers()) {
+        for (Layer layer : net.layers().values()) {
             for (String key : layer.paramTable().keySet()) {
                 IUpdater u = layer.conf().getLayer().getUpdaterByParam(key);
                 if (!(u instanceof NoOp)) {
@@ -273,24 +275,25 @@ final class TorchTrial {
         IUpdater u = updaters.iterator().next();
         double[] lrs = new double[steps];
         for (int s = 0; s < steps; s++) {
-            lrs[s] = u.getLearningRate(net.getIterationCount() + s, net.getEpochCount());
+            lrs[s] = u.getLearningRate(net.iterationCount() + s, net.epochCount());
         }
         return lrs;
     }
 
     /** Trains the network on the given batches, recording net.score() per step, then evaluates it. */
-    static Run train(MultiLayerNetwork net, ImageDataset train, int[][] batches, ImageDataset test, String label,
+    static Run train(TorchNet torchNet, ImageDataset train, int[][] batches, ImageDataset test, String label,
             AfterStep afterStep) {
-        DataType type = net.params().dataType();
+        Net net = torchNet.net();
+        DataType type = torchNet.dataType();
         double[] losses = new double[batches.length];
         long t0 = System.nanoTime();
         for (int s = 0; s < batches.length; s++) {
             // as Trainer: DL4J's score adds the L2 term of the weights the step started from; the replica reports
             // the data loss alone (calcRegularizationScore is exactly 0 without regularization)
-            double penalty = net.calcRegularizationScore(true);
+            double penalty = net.regularization();
             net.fit(features(train, batches[s], type), labels(train, batches[s], type));
             losses[s] = net.score() - penalty;
-            afterStep.accept(s + 1, net);
+            afterStep.accept(s + 1, torchNet);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         int[] predictions = new int[test.size()];
@@ -301,7 +304,7 @@ final class TorchTrial {
             for (int i = 0; i < idx.length; i++) {
                 idx[i] = start + i;
             }
-            double[] p = net.output(features(test, idx, type), false).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            double[] p = net.output(features(test, idx, type)).castTo(DataType.DOUBLE).dup('c').data().asDouble();
             for (int i = 0; i < idx.length; i++) {
                 int best = 0;
                 for (int c = 1; c < k; c++) {
@@ -345,14 +348,14 @@ final class TorchTrial {
      * Both sides evaluate the same function at the same point, so the two differ by rounding alone at every step,
      * however far the free-running trainings have parted.
      */
-    static double[] atReplicaWeights(MultiLayerNetwork net, Path dir, ImageDataset train, int[][] batches) {
+    static double[] atReplicaWeights(TorchNet net, Path dir, ImageDataset train, int[][] batches) {
         double[] losses = new double[batches.length];
-        DataType type = net.params().dataType();
+        DataType type = net.dataType();
         try {
             for (int s = 0; s < batches.length; s++) {
                 TorchExchange.readTrainable(dir.resolve("states").resolve((s + 1) + ".bin"), net);
-                losses[s] = net.score(new org.nd4j.linalg.dataset.DataSet(features(train, batches[s], type),
-                        labels(train, batches[s], type)), true) - net.calcRegularizationScore(true);
+                losses[s] = net.score(features(train, batches[s], type), labels(train, batches[s], type))
+                        - net.net().regularization();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -381,7 +384,7 @@ final class TorchTrial {
 
     /** Called after each training step (1, 2, ...). */
     interface AfterStep {
-        void accept(int step, MultiLayerNetwork net);
+        void accept(int step, TorchNet net);
     }
 
     /** Writes the network's parameters after {@code opt.dumpAfter()} steps (see {@link Options}). */
@@ -392,9 +395,9 @@ final class TorchTrial {
             }
             try {
                 Path out = Files.createDirectories(dir.resolve("dump-" + label));
-                for (int i = 0; i < net.getnLayers(); i++) {
-                    String node = i + "_" + net.getLayer(i).conf().getLayer().getLayerName();
-                    for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
+                for (Map.Entry<String, Layer> layer : net.layers().entrySet()) {
+                    String node = layer.getKey();
+                    for (Map.Entry<String, INDArray> p : layer.getValue().paramTable().entrySet()) {
                         double[] v = p.getValue().castTo(DataType.DOUBLE).dup('c').data().asDouble();
                         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * v.length)
                                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -592,6 +595,14 @@ final class TorchTrial {
         a.putAll(Map.of("paths", "fused,nd4j", "float64-steps", "-1", "dl4j-float64-steps", "-1", "perturbed", "4",
                 "eps-scale", "1", "data", DEFAULT_DATA, "reuse-replica", "false", "dump-after", "0"));
         a.put("at-replica-weights", "true");
+        // the ResNet's and the protocol's keys, as gnsweep train spells them (augmentation has no replica)
+        Protocol dp = Protocol.DEFAULT;
+        a.putAll(Map.of("model-depth", Integer.toString(Model.DEFAULT_DEPTH), "zero-init-last-norm", "true",
+                "optimizer", dp.optimizer().id(), "momentum", Double.toString(dp.momentum()), "nesterov",
+                Boolean.toString(dp.nesterov()), "weight-decay", Double.toString(dp.weightDecay()), "lr-schedule",
+                dp.lrSchedule().id(), "lr-milestones", dp.lrMilestones().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(",")), "lr-decay", Double.toString(dp.lrDecay()),
+                "warmup-epochs", Double.toString(dp.warmupEpochs())));
         Set<String> extra = Set.of("dir", "out", "losses");
         for (String arg : args) {
             int eq = arg.indexOf('=');
@@ -610,10 +621,20 @@ final class TorchTrial {
             System.exit(2);
         }
         NormKind norm = NormKind.parse(a.get("norm"));
+        List<Double> milestones = new ArrayList<>();
+        for (String m : a.get("lr-milestones").split(",")) {
+            milestones.add(Double.parseDouble(m.trim()));
+        }
+        Protocol protocol = new Protocol(Protocol.Optimizer.parse(a.get("optimizer")),
+                Double.parseDouble(a.get("momentum")), Boolean.parseBoolean(a.get("nesterov")),
+                Double.parseDouble(a.get("weight-decay")), LrSchedule.Kind.parse(a.get("lr-schedule")), milestones,
+                Double.parseDouble(a.get("lr-decay")), Double.parseDouble(a.get("warmup-epochs")),
+                Protocol.Augment.NONE);
         Trial t = new Trial(Model.parse(a.get("model")), Double.parseDouble(a.get("model-width")), norm,
                 norm.usesGroups() ? Integer.valueOf(a.get("groups")) : null, Integer.parseInt(a.get("batch-size")),
                 Double.parseDouble(a.get("lr")), Integer.parseInt(a.get("epochs")), Long.parseLong(a.get("seed")),
-                Integer.parseInt(a.get("train-limit")), Integer.parseInt(a.get("test-limit")));
+                Integer.parseInt(a.get("train-limit")), Integer.parseInt(a.get("test-limit")),
+                Integer.parseInt(a.get("model-depth")), Boolean.parseBoolean(a.get("zero-init-last-norm")), protocol);
         List<GnPath> paths = new ArrayList<>();
         for (String p : a.get("paths").split(",")) {
             paths.add(GnPath.valueOf(p.trim().toUpperCase(Locale.ROOT)));

@@ -25,10 +25,13 @@ import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,7 +44,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * A whole trial trained by DL4J agrees with its independent PyTorch replica ({@code jobs/torch_trial.py}), from
  * the same initial weights and mini-batches: small-cnn and vgg-cifar at width 0.25, BatchNorm and GroupNorm (both
  * of the layer's paths), Adam (lr 1e-3 and 1e-4), one epoch of 50 steps on the first 1,600 Fashion-MNIST images, tested on the first
- * 500. Three comparisons, each with the tolerance float arithmetic allows it (measured on these trials, see
+ * 500; small-cnn under SGD with momentum, weight decay and a warm-up schedule; the ResNet (a ComputationGraph,
+ * depth 8, width 0.25, GroupNorm G = 2 and BatchNorm) under its SGD protocol. Three comparisons, each with the tolerance float arithmetic allows it (measured on these trials, see
  * docs/torch-trial-check.txt):
  * <ol>
  * <li>Float64, both trained on their own: the per-step losses, the test loss and every test prediction. The two
@@ -184,6 +188,33 @@ class TorchTrialTest {
         check(runSmall(sgdTrial(NormKind.BATCH, true, LrSchedule.Kind.COSINE)), STEP_BN, 20);
     }
 
+    /**
+     * The ResNet (a ComputationGraph: projection shortcuts, the add, ReLU after it, global average pooling) at
+     * depth 8 and width 0.25 (4/8/16 channels) under its SGD protocol: momentum 0.9, weight decay 5e-4 on
+     * conv/dense weights, lr 0.1, warm-up over the first {@value #RESNET_WARMUP} epoch (10 steps), x0.1 at 50% and
+     * 75%; one epoch of 50 steps of 32 images, float64 on the first 12 (warm-up and its end).
+     */
+    private static Trial resnetTrial(NormKind norm, boolean zeroInitLastNorm) {
+        Protocol p = new Protocol(Protocol.Optimizer.SGD, 0.9, false, 5e-4, LrSchedule.Kind.STEP, List.of(0.5, 0.75),
+                0.1, RESNET_WARMUP, Protocol.Augment.NONE);
+        return new Trial(Model.RESNET, 0.25, norm, norm.usesGroups() ? 2 : null, 32, 0.1, 1, 1, TRAIN, TEST, 8,
+                zeroInitLastNorm, p);
+    }
+
+    static final double RESNET_WARMUP = 0.2;
+
+    /** GroupNorm G = 2 with every block's last γ at 1: the residual branch contributes from the first step. */
+    @Test
+    void resnetGroupNormSgdStepScheduleWeightDecay() throws Exception {
+        check(run(resnetTrial(NormKind.GROUP, false), data, 12), STEP_GN);
+    }
+
+    /** BatchNorm with γ = 0 on every block's last norm (the protocol's rule): the branch starts at 0. */
+    @Test
+    void resnetBatchNormZeroInitLastNormSgd() throws Exception {
+        check(run(resnetTrial(NormKind.BATCH, true), data, 12), STEP_BN);
+    }
+
     private static void check(Outcome o, double stepTolerance) {
         check(o, stepTolerance, 50);
     }
@@ -257,7 +288,7 @@ class TorchTrialTest {
         assertEquals(TrialStatus.COMPLETE, harness.status(), harness.error());
         TrainTest fitted = Trainer.fitToModel(spec, small);
         MultiLayerNetwork net = (MultiLayerNetwork) Trainer.network(spec, fitted.train()).dl4j();
-        Run ours = TorchTrial.train(net, fitted.train(), TorchTrial.batches(256, 32, spec.seed(), 1), fitted.test(),
+        Run ours = TorchTrial.train(TorchNet.of(net), fitted.train(), TorchTrial.batches(256, 32, spec.seed(), 1), fitted.test(),
                 "dl4j", (step, n) -> { });
         assertEquals(8, ours.losses().length);
         assertEquals(harness.trainLoss(), java.util.Arrays.stream(ours.losses()).sum() / 8);
@@ -280,5 +311,25 @@ class TorchTrialTest {
                 InputType.convolutional(6, 6, 1), data.train().limit(1), new int[0][], new double[0],
                 data.test().limit(1), 1));
         assertTrue(e.getMessage().contains("1_avg") && e.getMessage().contains("AVG"), e.getMessage());
+    }
+
+    /** In a graph too: a vertex the replica does not have (an elementwise product) is refused by its name. */
+    @Test
+    void theExporterRefusesAGraphVertexTheReplicaLacks() {
+        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                .updater(new org.nd4j.linalg.learning.config.Adam(1e-3)).graphBuilder().addInputs("in")
+                .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("b", new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.IDENTITY).build(), "in")
+                .addVertex("times", new ElementWiseVertex(ElementWiseVertex.Op.Product), "a", "b")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "times")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").setInputTypes(InputType.convolutional(6, 6, 1)).build());
+        g.init();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TorchExchange.write(dir, g,
+                InputType.convolutional(6, 6, 1), data.train().limit(1), new int[0][], new double[0],
+                data.test().limit(1), 1));
+        assertTrue(e.getMessage().startsWith("times:") && e.getMessage().contains("ElementWiseVertex"),
+                e.getMessage());
     }
 }
