@@ -29,6 +29,7 @@ import argparse
 import csv
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -43,24 +44,25 @@ DATA = "classpath:gnsweep/data/fashion-mnist-subset"
 TEST_LIMIT = 250
 NORMS = ("group", "batch", "layer", "instance", "none")
 
-# Each list sized so that one epoch takes a few seconds on each side on this project's 2-core benchmark machine.
+# Sized so that one epoch takes a few seconds on each side on an idle 2-core machine: `default` about 15 minutes
+# there (2 rounds), `smoke` about one, `full` about twice the default; on a machine shared with other work, more.
 LISTS = {
     "smoke": "small-cnn group bs4 n200, resnet d8 w0.25 group g4 bs2 n100 sgd",
     "default": ", ".join([
-        "vgg-cifar w0.25 group bs2 n600", "vgg-cifar w0.25 batch bs2 n600",
-        "small-cnn group bs4 n2000", "small-cnn batch bs4 n2000",
-        "vgg-cifar w0.25 group bs8 n2000", "vgg-cifar w0.25 batch bs8 n2000",
-        "vgg-cifar w0.25 group bs32 n4000", "vgg-cifar w0.25 batch bs32 n4000",
-        "small-cnn group bs32 n8000", "small-cnn batch bs32 n8000",
-        "small-cnn group bs128 n10000", "small-cnn batch bs128 n10000",
-        "vgg-cifar w1 group bs2 n100", "vgg-cifar w1 batch bs2 n100",
-        "vgg-cifar w1 group bs32 n320", "vgg-cifar w1 batch bs32 n320",
-        "resnet d20 w0.5 group g4 bs2 n400 sgd", "resnet d20 w0.5 batch bs2 n400 sgd",
-        "resnet d20 w0.5 group g4 bs32 n2000 sgd", "resnet d20 w0.5 batch bs32 n2000 sgd",
-        "resnet d20 w1 group bs32 n1024 sgd", "resnet d20 w1 batch bs32 n1024 sgd",
+        "vgg-cifar w0.25 group bs2 n300", "vgg-cifar w0.25 batch bs2 n300",
+        "small-cnn group bs4 n1000", "small-cnn batch bs4 n1000",
+        "vgg-cifar w0.25 group bs8 n800", "vgg-cifar w0.25 batch bs8 n800",
+        "vgg-cifar w0.25 group bs32 n1280", "vgg-cifar w0.25 batch bs32 n1280",
+        "small-cnn group bs32 n3200", "small-cnn batch bs32 n3200",
+        "small-cnn group bs128 n5120", "small-cnn batch bs128 n5120",
+        "vgg-cifar w1 group bs32 n256", "vgg-cifar w1 batch bs32 n256",
+        "resnet d20 w0.5 group g4 bs2 n200 sgd", "resnet d20 w0.5 batch bs2 n200 sgd",
+        "resnet d20 w0.5 group g4 bs32 n960 sgd", "resnet d20 w0.5 batch bs32 n960 sgd",
+        "resnet d20 w1 group bs32 n512 sgd", "resnet d20 w1 batch bs32 n512 sgd",
     ]),
 }
 LISTS["full"] = LISTS["default"] + ", " + ", ".join([
+    "vgg-cifar w1 group bs2 n64", "vgg-cifar w1 batch bs2 n64",
     "small-cnn group bs2 n1000", "small-cnn batch bs2 n1000", "small-cnn group bs8 n4000", "small-cnn batch bs8 n4000",
     "vgg-cifar w0.25 group bs4 n1000", "vgg-cifar w0.25 batch bs4 n1000",
     "vgg-cifar w0.25 group bs128 n8192", "vgg-cifar w0.25 batch bs128 n8192",
@@ -273,7 +275,9 @@ def bench(a):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description="gnsweep vs PyTorch on one core (see the module docstring)")
+    # a terminated bench ends its running child too (subprocess.run kills it on the way out)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["bench", "params", "args"])
     ap.add_argument("--configs", default=os.environ.get("BENCH_TORCH_CONFIGS") or "default")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_TORCH_ROUNDS") or 2))

@@ -328,7 +328,7 @@ def param_count(args):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description="gnsweep's networks in torch.nn, one trial (see the module docstring)")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("overrides", nargs="*", metavar="key=value", help="keys of gnsweep train")
     ap.add_argument("--json", help="also write the result (parameter count, start-up and per-epoch times) here")
     ap.add_argument("--params-only", action="store_true", help="print the parameter count and exit")
