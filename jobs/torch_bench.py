@@ -227,6 +227,15 @@ def print_table(rows, out):
             out.write("  ".join("-" * w for w in widths) + "\n")
 
 
+def write_csv(path, rows):
+    with open(path + ".tmp", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: row.get(k, "") for k in COLUMNS})
+    os.replace(path + ".tmp", path)
+
+
 def bench(a):
     ts = trials(a.configs)
     jar = a.jar
@@ -250,6 +259,7 @@ def bench(a):
                 show = lambda x: x["error"] if "error" in x else "%.1f images/s (epoch %.2f s, command %.1f s)" % (
                     x["images_per_s"], x["epoch_s"], x["cmd_s"])
                 print("round %d  %-44s gnsweep %s | PyTorch %s" % (r, t.label, show(g), show(p)), file=sys.stderr)
+            write_csv(a.csv, [summarise(t, pairs[t.label]) for t in ts])   # an interrupted run keeps its rounds
     rows = [summarise(t, pairs[t.label]) for t in ts]
     torch_runs = [p for ps in pairs.values() for _, p in ps if "error" not in p]
     version = torch_runs[0]["torch_version"] if torch_runs else "?"
@@ -261,12 +271,7 @@ def bench(a):
               "rounds; ratio = PyTorch / gnsweep, pair by pair, median (min-max);\nms/step = batch / images/s; whole cmd "
               "s = each command's wall time (start-up, data, epoch, test on %d images).\n\n" % TEST_LIMIT)
     print_table(rows, out)
-    with open(a.csv + ".tmp", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        for row in rows:
-            w.writerow({k: row.get(k, "") for k in COLUMNS})
-    os.replace(a.csv + ".tmp", a.csv)
+    write_csv(a.csv, rows)
     out.write("\nwrote %s\n" % a.csv)
     bad = [r for r in rows if r["status"] != "ok"]
     for r in bad:
