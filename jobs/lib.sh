@@ -5,14 +5,19 @@ GNSWEEP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GNSWEEP_JAR="$GNSWEEP_ROOT/target/gnsweep.jar"
 SPARK_JARS="$GNSWEEP_ROOT/target/spark-jars"
 
-# Builds target/gnsweep.jar (and the Spark runtime jars in target/spark-jars) when missing, and rebuilds the
-# jar when a source file or the pom is newer than it (after a git pull, say).
-gnsweep_build() {
+# Builds target/gnsweep.jar when missing or older than a source file or the pom.
+gnsweep_build_jar() {
   if [[ ! -f "$GNSWEEP_JAR" ]] \
       || [[ -n "$(cd "$GNSWEEP_ROOT" && find pom.xml src/main -newer "$GNSWEEP_JAR" -print -quit 2>/dev/null)" ]]; then
     echo "building $GNSWEEP_JAR ..." >&2
     (cd "$GNSWEEP_ROOT" && mvn -q -B package -DskipTests) >&2
   fi
+}
+
+# Builds target/gnsweep.jar (and the Spark runtime jars in target/spark-jars) when missing, and rebuilds the
+# jar when a source file or the pom is newer than it (after a git pull, say).
+gnsweep_build() {
+  gnsweep_build_jar
   if ! command -v spark-submit >/dev/null 2>&1 && [[ ! -d "$SPARK_JARS" ]]; then
     echo "collecting Spark's jars into $SPARK_JARS ..." >&2
     (cd "$GNSWEEP_ROOT" && mvn -q -B dependency:copy-dependencies -DincludeScope=compile -DexcludeGroupIds=org.nd4j,org.deeplearning4j,org.bytedeco \
