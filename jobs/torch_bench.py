@@ -10,7 +10,7 @@
 each with one native thread (threads=1, OMP_NUM_THREADS=1, MKL_NUM_THREADS=1; torch.set_num_threads(1)). The
 figure is the training epoch's own time on each side: gnsweep's epoch line (Trainer's per-epoch train time,
 evaluation excluded), PyTorch's epoch loop between two clock reads (start-up, data loading and evaluation
-excluded). The ratio is PyTorch's images/s over gnsweep's, taken pair by pair, median reported (above 1: PyTorch
+excluded). The ratio is gnsweep's images/s over PyTorch's, taken pair by pair, median reported (below 1: PyTorch
 is faster). The whole command's wall time (JVM or interpreter start, data loading, one epoch, evaluation of
 the test images) is reported beside it. A trial whose two networks differ in parameter count (DL4J's count:
 BatchNorm's running statistics included) or whose run fails makes the exit status 1.
@@ -44,21 +44,21 @@ DATA = "classpath:gnsweep/data/fashion-mnist-subset"
 TEST_LIMIT = 250
 NORMS = ("group", "batch", "layer", "instance", "none")
 
-# Sized so that one epoch takes a few seconds on each side on an idle 2-core machine: `default` about 15 minutes
+# Sized so that one epoch takes a few seconds on each side on an idle 2-core machine: `default` about 20 minutes
 # there (2 rounds), `smoke` about one, `full` about twice the default; on a machine shared with other work, more.
 LISTS = {
     "smoke": "small-cnn group bs4 n200, resnet d8 w0.25 group g4 bs2 n100 sgd",
     "default": ", ".join([
-        "vgg-cifar w0.25 group bs2 n300", "vgg-cifar w0.25 batch bs2 n300",
-        "small-cnn group bs4 n1000", "small-cnn batch bs4 n1000",
-        "vgg-cifar w0.25 group bs8 n800", "vgg-cifar w0.25 batch bs8 n800",
-        "vgg-cifar w0.25 group bs32 n1280", "vgg-cifar w0.25 batch bs32 n1280",
-        "small-cnn group bs32 n3200", "small-cnn batch bs32 n3200",
-        "small-cnn group bs128 n5120", "small-cnn batch bs128 n5120",
-        "vgg-cifar w1 group bs32 n256", "vgg-cifar w1 batch bs32 n256",
-        "resnet d20 w0.5 group g4 bs2 n200 sgd", "resnet d20 w0.5 batch bs2 n200 sgd",
-        "resnet d20 w0.5 group g4 bs32 n960 sgd", "resnet d20 w0.5 batch bs32 n960 sgd",
-        "resnet d20 w1 group bs32 n512 sgd", "resnet d20 w1 batch bs32 n512 sgd",
+        "vgg-cifar w0.25 group bs2 n600", "vgg-cifar w0.25 batch bs2 n600",
+        "small-cnn group bs4 n2000", "small-cnn batch bs4 n2000",
+        "vgg-cifar w0.25 group bs8 n2000", "vgg-cifar w0.25 batch bs8 n2000",
+        "vgg-cifar w0.25 group bs32 n4000", "vgg-cifar w0.25 batch bs32 n4000",
+        "small-cnn group bs32 n8000", "small-cnn batch bs32 n8000",
+        "small-cnn group bs128 n10000", "small-cnn batch bs128 n10000",
+        "vgg-cifar w1 group bs32 n512", "vgg-cifar w1 batch bs32 n512",
+        "resnet d20 w0.5 group g4 bs2 n600 sgd", "resnet d20 w0.5 batch bs2 n600 sgd",
+        "resnet d20 w0.5 group g4 bs32 n2000 sgd", "resnet d20 w0.5 batch bs32 n2000 sgd",
+        "resnet d20 w1 group bs32 n1024 sgd", "resnet d20 w1 batch bs32 n1024 sgd",
     ]),
 }
 LISTS["full"] = LISTS["default"] + ", " + ", ".join([
@@ -169,7 +169,7 @@ def med(xs):
 
 
 COLUMNS = ["trial", "model", "width", "depth", "norm", "groups", "batch_size", "optimizer", "images", "steps", "pairs",
-           "gnsweep_images_per_s", "torch_images_per_s", "ratio_torch_over_gnsweep", "ratio_min", "ratio_max",
+           "gnsweep_images_per_s", "torch_images_per_s", "ratio_gnsweep_over_torch", "ratio_min", "ratio_max",
            "gnsweep_ms_per_step", "torch_ms_per_step", "gnsweep_cmd_s", "torch_cmd_s", "cmd_ratio_gnsweep_over_torch",
            "gnsweep_params", "torch_params", "gnsweep_test_accuracy", "torch_test_accuracy", "status"]
 
@@ -186,11 +186,11 @@ def summarise(trial, pairs):
     if ok:
         ga = [a["images_per_s"] for a, _ in ok]
         tb = [b["images_per_s"] for _, b in ok]
-        ratios = [b["images_per_s"] / a["images_per_s"] for a, b in ok]
+        ratios = [a["images_per_s"] / b["images_per_s"] for a, b in ok]
         bs = int(trial.batch)
         row.update({
             "gnsweep_images_per_s": "%.1f" % med(ga), "torch_images_per_s": "%.1f" % med(tb),
-            "ratio_torch_over_gnsweep": "%.2f" % med(ratios), "ratio_min": "%.2f" % min(ratios),
+            "ratio_gnsweep_over_torch": "%.2f" % med(ratios), "ratio_min": "%.2f" % min(ratios),
             "ratio_max": "%.2f" % max(ratios),
             "gnsweep_ms_per_step": "%.2f" % med([1000 * bs / x for x in ga]),
             "torch_ms_per_step": "%.2f" % med([1000 * bs / x for x in tb]),
@@ -214,7 +214,7 @@ def print_table(rows, out):
     lines = [head]
     for r in rows:
         if r.get("pairs"):
-            lines.append([r["trial"], r["gnsweep_images_per_s"], r["torch_images_per_s"], r["ratio_torch_over_gnsweep"],
+            lines.append([r["trial"], r["gnsweep_images_per_s"], r["torch_images_per_s"], r["ratio_gnsweep_over_torch"],
                           "%s-%s" % (r["ratio_min"], r["ratio_max"]), r["gnsweep_ms_per_step"], r["torch_ms_per_step"],
                           "%s / %s" % (r["gnsweep_cmd_s"], r["torch_cmd_s"]), str(r["gnsweep_params"]), r["status"]])
         else:
@@ -268,7 +268,7 @@ def bench(a):
               "torch.set_num_threads(1)), OMP_NUM_THREADS=1, one process at a time, %d rounds, %.0f s in all.\n"
               % (version, a.rounds, time.time() - start))
     out.write("images/s: the training epoch's own time (gnsweep's epoch time; PyTorch's epoch loop), median of the "
-              "rounds; ratio = PyTorch / gnsweep, pair by pair, median (min-max);\nms/step = batch / images/s; whole cmd "
+              "rounds; ratio = gnsweep / PyTorch, pair by pair, median (min-max);\nms/step = batch / images/s; whole cmd "
               "s = each command's wall time (start-up, data, epoch, test on %d images).\n\n" % TEST_LIMIT)
     print_table(rows, out)
     write_csv(a.csv, rows)
