@@ -165,6 +165,7 @@ final class TrainPart extends Part {
         System.clearProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY);
         add("train", "sgemm_gflops", "2048^3 float, Nd4j.gemm", median(gemm), "GFLOP/s", "", null, "info",
                 threads + " native thread(s); median of " + gemm.size() + ", interleaved with the training rounds");
+        new UpdaterBench(setting()).run();
         if (!quick && only.isEmpty()) {
             new Profile(setting()).run(Model.SMALL_CNN, 1.0, 32, NormKind.GROUP);
             new Profile(setting()).run(Model.SMALL_CNN, 1.0, 32, NormKind.BATCH);
