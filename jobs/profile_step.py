@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a training step's time goes: a JFR recording of `gnsweep train`, summed by what each sample was doing.
 
-    jobs/profile-step.sh [train key=value ...]     # records and prints (see that script)
+    jobs/profile-step.sh [train key=value ...]      # records a run and prints its breakdown
     python3 jobs/profile_step.py RECORDING.jfr       # prints the breakdown of an existing recording
 
 JFR samples Java code (jdk.ExecutionSample) and threads inside native methods (jdk.NativeMethodSample) at
