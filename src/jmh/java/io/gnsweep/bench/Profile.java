@@ -116,7 +116,7 @@ final class Profile extends Part {
         if (c.contains("Activation") || c.equals("ReluLayer")) {
             return "relu";
         }
-        if (c.contains("Subsampling")) {
+        if (c.contains("Subsampling") || c.contains("MaxPool")) {
             return "pool";
         }
         if (c.contains("Output")) {

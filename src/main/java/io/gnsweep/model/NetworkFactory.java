@@ -1,6 +1,7 @@
 package io.gnsweep.model;
 
 import io.gnsweep.layer.GroupNormalization;
+import io.gnsweep.layer.MaxPool;
 import io.gnsweep.layer.Relu;
 import io.gnsweep.optim.FusedAdam;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -10,7 +11,6 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -82,8 +82,8 @@ public final class NetworkFactory {
                 // norm kind alike, so that speed comparisons between norms compare the norms
                 list.layer(index++, new Relu.Builder().name(name + "-relu").build());
             }
-            list.layer(index++, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
-                    .kernelSize(2, 2).stride(2, 2).name("pool" + (b + 1)).build());
+            // gnsweep's max-pooling layer: DL4J's SubsamplingLayer values, its own fused CPU kernels
+            list.layer(index++, new MaxPool.Builder().kernelSize(2, 2).stride(2, 2).name("pool" + (b + 1)).build());
         }
         OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
                 .nOut(s.classes()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);

@@ -227,7 +227,7 @@ final class TorchExchange {
             n.put("bias", c.hasBias());
             return n;
         }
-        if (layer.getClass() == SubsamplingLayer.class) {
+        if (layer.getClass() == SubsamplingLayer.class || layer instanceof io.gnsweep.layer.MaxPool) {
             SubsamplingLayer s = (SubsamplingLayer) layer;
             if (s.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.MAX) {
                 throw new IllegalArgumentException(name + ": pooling " + s.getPoolingType() + " has no replica");
