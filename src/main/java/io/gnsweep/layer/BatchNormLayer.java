@@ -35,7 +35,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  * DL4J's layer in 1.0.0-M2.1 computes the same on every path: its built-in code, and its oneDNN helper (float
  * only, on by {@code io.gnsweep.runtime.NativeSetup}), whose batch statistics and running-statistics rule are the
- * built-in ones. Like DL4J's, the layer applies no dropout.
+ * built-in ones. Like DL4J's, the layer applies no dropout. One difference: where DL4J's code runs, [N, C] input
+ * that is not C-ordered is copied to C order first, as DL4J's oneDNN helper computes wrong outputs from it in
+ * 1.0.0-M2.1 ({@code BatchNormTest}).
  */
 public class BatchNormLayer extends BatchNormalization {
     /** The input of the last training forward pass, and whether the kernels ran it. */
@@ -53,6 +55,12 @@ public class BatchNormLayer extends BatchNormalization {
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         boolean fused = fusedFor(input) && NativeKernels.use(dataType);
+        if (!fused && input.rank() == 2 && (input.ordering() != 'c' || !NativeKernels.isDense(input, 'c'))) {
+            // DL4J's oneDNN helper gives wrong outputs for [N, C] input that is not C-ordered (a dense layer's
+            // F-ordered output, a transposed view): hand DL4J's code a C-ordered copy, kept for backprop as its
+            // own input copies are (ArrayType.INPUT)
+            input = workspaceMgr.dup(ArrayType.INPUT, input, 'c');
+        }
         if (training) {
             forwardInput = input;
             forwardFused = fused;
