@@ -110,7 +110,7 @@ final class Profile extends Part {
         if (c.contains("Convolution")) {
             return "conv";
         }
-        if (c.contains("GroupNorm") || c.contains("BatchNormalization")) {
+        if (c.contains("GroupNorm") || c.contains("BatchNorm")) {
             return "norm";
         }
         if (c.contains("Activation") || c.equals("ReluLayer")) {

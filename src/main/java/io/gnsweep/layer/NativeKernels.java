@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fused GroupNorm forward and backward kernels (and ReLU's, for {@link ReluLayer}) for ND4J's CPU backend (C, {@code src/main/c}, built by
+ * Fused GroupNorm forward and backward kernels (and BatchNorm's, for {@link BatchNormLayer}, and ReLU's, for
+ * {@link ReluLayer}) for ND4J's CPU backend (C, {@code src/main/c}, built by
  * Maven with gcc into {@code io/gnsweep/layer/native/linux-x86_64/} of the jar, called through JNI on the
  * arrays' own memory). They make the passes over memory that a fused implementation must make, where the
  * layer's ND4J path makes ~26 (README, "Speed"), and compute in double, so float32 keeps full precision.
@@ -77,6 +78,76 @@ final class NativeKernels {
             forward0(code(x), address(x), 0, 0, 0, n, c, s, g, eps, address(mean), address(rstd));
         } finally {
             keepAlive(x, mean, rstd);
+        }
+    }
+
+    /**
+     * BatchNorm in training: each channel's batch mean and biased variance of x ([N, C, S] in C order) into mean
+     * and var (double, [C] each), and y = γ·(x − μ)/sqrt(σ² + eps) + β; y null: statistics only. gamma and beta:
+     * [C] of x's type (unused without y).
+     */
+    static void batchNormTrain(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
+            double eps, INDArray mean, INDArray var) {
+        check(x, n * c * s, x.dataType());
+        check(mean, c, DataType.DOUBLE);
+        check(var, c, DataType.DOUBLE);
+        if (y != null) {
+            check(y, n * c * s, x.dataType());
+            check(gamma, c, x.dataType());
+            check(beta, c, x.dataType());
+        }
+        try {
+            bnForward0(code(x), address(x), y == null ? 0 : address(y), y == null ? 0 : address(gamma),
+                    y == null ? 0 : address(beta), n, c, s, eps, 0, 0, 0, address(mean), address(var));
+        } finally {
+            keepAlive(x, y, gamma, beta, mean, var);
+        }
+    }
+
+    /**
+     * BatchNorm in inference: y = γ·(x − μ)/sqrt(σ² + eps) + β with the running mean and the running variance,
+     * or the running log10 std (σ² = (10^s)²) when {@code logStd}; all [C] of x's type.
+     */
+    static void batchNormInfer(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
+            double eps, INDArray runMean, INDArray runStat, boolean logStd) {
+        DataType t = x.dataType();
+        check(x, n * c * s, t);
+        check(y, n * c * s, t);
+        check(gamma, c, t);
+        check(beta, c, t);
+        check(runMean, c, t);
+        check(runStat, c, t);
+        try {
+            bnForward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, eps, address(runMean),
+                    address(runStat), logStd ? 1 : 0, 0, 0);
+        } finally {
+            keepAlive(x, y, gamma, beta, runMean, runStat);
+        }
+    }
+
+    /**
+     * BatchNorm's backward pass from the batch statistics mean and var (double [C]): dx, and overwrites dgamma,
+     * dbeta and the running statistics' gradients dRunMean, dRunStat ([C], x's type) as DL4J's layer defines
+     * them (see {@link BatchNormLayer}).
+     */
+    static void batchNormBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray var,
+            INDArray dgamma, INDArray dbeta, long n, long c, long s, double eps, INDArray runMean, INDArray runStat,
+            INDArray dRunMean, INDArray dRunStat, double decay, boolean logStd) {
+        DataType t = x.dataType();
+        check(x, n * c * s, t);
+        check(dy, n * c * s, t);
+        check(dx, n * c * s, t);
+        check(mean, c, DataType.DOUBLE);
+        check(var, c, DataType.DOUBLE);
+        for (INDArray a : new INDArray[] {gamma, dgamma, dbeta, runMean, runStat, dRunMean, dRunStat}) {
+            check(a, c, t);
+        }
+        try {
+            bnBackward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean), address(var),
+                    address(dgamma), address(dbeta), n, c, s, eps, address(runMean), address(runStat),
+                    address(dRunMean), address(dRunStat), decay, logStd ? 1 : 0);
+        } finally {
+            keepAlive(x, dy, dx, gamma, mean, var, dgamma, dbeta, runMean, runStat, dRunMean, dRunStat);
         }
     }
 
@@ -187,7 +258,7 @@ final class NativeKernels {
     /** The kernels index raw memory: refuse anything but an array of this type and length, dense in this order. */
     private static void check(INDArray a, long length, DataType type, char order) {
         if (a.dataType() != type || a.length() != length || !isDense(a, order)) {
-            throw new IllegalArgumentException("GroupNorm native kernel: expected a dense " + order + "-ordered "
+            throw new IllegalArgumentException("native kernel: expected a dense " + order + "-ordered "
                     + type + " array of " + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
         }
     }
@@ -246,6 +317,13 @@ final class NativeKernels {
             long dgamma, long dbeta, long n, long c, long s, long g);
 
     private static native int maxThreads0();
+
+    private static native void bnForward0(int dtype, long x, long y, long gamma, long beta, long n, long c, long s,
+            double eps, long runMean, long runStat, int logStd, long mean, long var);
+
+    private static native void bnBackward0(int dtype, long x, long dy, long dx, long gamma, long mean, long var,
+            long dgamma, long dbeta, long n, long c, long s, double eps, long runMean, long runStat, long dRunMean,
+            long dRunStat, double decay, int logStd);
 
     private static native void relu0(int dtype, long x, long dy, long out, long n);
 }

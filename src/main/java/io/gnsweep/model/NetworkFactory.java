@@ -1,5 +1,6 @@
 package io.gnsweep.model;
 
+import io.gnsweep.layer.BatchNorm;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.layer.MaxPool;
 import io.gnsweep.layer.Relu;
@@ -7,7 +8,6 @@ import io.gnsweep.optim.FusedAdam;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -105,7 +105,7 @@ public final class NetworkFactory {
     static Layer normLayer(NormKind kind, int groups, int channels, String name) {
         switch (kind) {
             case BATCH:
-                return new BatchNormalization.Builder().name(name).build();
+                return new BatchNorm.Builder().name(name).build();
             case GROUP:
                 return new GroupNormalization.Builder().name(name).groups(groups).build();
             case LAYER:

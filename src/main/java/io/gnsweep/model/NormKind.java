@@ -8,7 +8,10 @@ import java.util.stream.Collectors;
 public enum NormKind {
     /** No normalisation; the convolutions keep their biases. */
     NONE,
-    /** DL4J's BatchNormalization: statistics over (N, H, W) per channel, running averages for inference. */
+    /**
+     * BatchNorm with DL4J's BatchNormalization semantics (gnsweep's {@code BatchNorm} layer, on fused CPU kernels):
+     * statistics over (N, H, W) per channel, running averages for inference.
+     */
     BATCH,
     /** GroupNorm with the trial's group count G. */
     GROUP,

@@ -244,13 +244,13 @@ public final class SweepJob {
     }
 
     /**
-     * Relative cost, for longest-first scheduling: images x epochs, with small batches slower per image, and
-     * DL4J's BatchNorm ~1.5x GroupNorm's time per image on the CPU (group/batch images/s 1.3-1.8 in
-     * docs/bench.csv; no normalisation ~0.9x GroupNorm's).
+     * Relative cost, for longest-first scheduling: images x epochs, with small batches slower per image;
+     * BatchNorm about GroupNorm's time per image on the CPU (group/batch images/s 0.97-1.11 in
+     * docs/bench-batchnorm.txt), no normalisation ~0.9x GroupNorm's.
      */
     static double cost(TrialSpec t) {
         double images = t.trainLimit() == null ? 60_000 : t.trainLimit();
-        double norm = t.norm() == NormKind.BATCH ? 1.5 : t.norm() == NormKind.NONE ? 0.9 : 1.0;
+        double norm = t.norm() == NormKind.NONE ? 0.9 : 1.0;
         double depth = t.model().isResidual() ? t.modelDepth() / 20.0 : 1.0;
         return images * t.epochs() * (1 + 16.0 / t.batchSize()) * norm * t.width() * t.width() * depth;
     }

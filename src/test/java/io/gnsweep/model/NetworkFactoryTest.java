@@ -38,8 +38,11 @@ class NetworkFactoryTest {
         assertEquals(32, in.getGroups());
         assertEquals(1, ((GroupNormalization) build(Model.SMALL_CNN, NormKind.LAYER, 0, 1.0, 28, 1).getLayer(1)
                 .conf().getLayer()).getGroups());
-        assertInstanceOf(BatchNormalization.class, build(Model.SMALL_CNN, NormKind.BATCH, 0, 1.0, 28, 1).getLayer(1)
-                .conf().getLayer());
+        // gnsweep's BatchNorm: DL4J's BatchNormalization configuration, computed by gnsweep's layer
+        MultiLayerNetwork batch = build(Model.SMALL_CNN, NormKind.BATCH, 0, 1.0, 28, 1);
+        assertInstanceOf(BatchNormalization.class, batch.getLayer(1).conf().getLayer());
+        assertInstanceOf(io.gnsweep.layer.BatchNorm.class, batch.getLayer(1).conf().getLayer());
+        assertInstanceOf(io.gnsweep.layer.BatchNormLayer.class, batch.getLayer(1));
         assertInstanceOf(io.gnsweep.layer.Relu.class, group.getLayer(2).conf().getLayer());
         MultiLayerNetwork none = build(Model.SMALL_CNN, NormKind.NONE, 0, 1.0, 28, 1);
         // without a norm: convolution, then the same ReLU layer the normalised networks have

@@ -78,6 +78,7 @@ class ResNetTest {
         assertEquals(List.of(2L, 32L, 8L, 8L), List.of(box(acts.get("s3b3-relu").shape())));
         assertEquals(List.of(2L, 10L), List.of(box(g.output(Nd4j.rand(DataType.FLOAT, 2, 1, 32, 32))[0].shape())));
         assertInstanceOf(BatchNormalization.class, g.getLayer("s2b1-proj-batch").conf().getLayer());
+        assertInstanceOf(io.gnsweep.layer.BatchNormLayer.class, g.getLayer("s2b1-proj-batch"));
         assertEquals(20, countConvolutions(g) - 2, "18 block convolutions + stem + output = depth, plus 2 projections");
     }
 

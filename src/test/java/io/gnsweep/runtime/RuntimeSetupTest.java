@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NetworkFactory;
 import io.gnsweep.model.NormKind;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +39,14 @@ class RuntimeSetupTest {
         MultiLayerNetwork net = NetworkFactory.build(new NetworkFactory.NetworkSpec(Model.SMALL_CNN, NormKind.BATCH, 0,
                 0.25, 1, 28, 28, 10, 1e-3, 1));
         assertNotNull(net.getLayer(0).getHelper(), "convolution has no oneDNN helper");
-        assertNotNull(net.getLayer(1).getHelper(), "batch norm has no oneDNN helper");
+        // gnsweep's BatchNorm layer runs its own kernels; DL4J's BatchNormalization layer must get oneDNN
+        MultiLayerNetwork bn = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
+                .layer(new BatchNormalization.Builder().build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2).activation(Activation.IDENTITY)
+                        .build())
+                .setInputType(InputType.convolutionalFlat(4, 4, 3)).build());
+        bn.init();
+        assertNotNull(bn.getLayer(0).getHelper(), "DL4J's batch norm has no oneDNN helper");
     }
 
     @Test

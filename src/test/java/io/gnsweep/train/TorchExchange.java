@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.gnsweep.data.ImageDataset;
+import io.gnsweep.layer.BatchNorm;
 import io.gnsweep.layer.GroupNormalization;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -246,7 +247,7 @@ final class TorchExchange {
             n.put("eps", g.getEps());
             return n;
         }
-        if (layer.getClass() == BatchNormalization.class) {
+        if (layer.getClass() == BatchNormalization.class || layer.getClass() == BatchNorm.class) {
             BatchNormalization b = (BatchNormalization) layer;
             if (b.isLockGammaBeta() || b.getCnn2DFormat() != CNN2DFormat.NCHW) {
                 throw new IllegalArgumentException(name + ": locked gamma/beta or NHWC batch norm has no replica");

@@ -1,0 +1,194 @@
+/*
+ * Fused BatchNorm kernels for the CPU (gnsweep's io.gnsweep.layer.BatchNormLayer through
+ * io.gnsweep.layer.NativeKernels; JNI), with the semantics of DL4J 1.0.0-M2.1's BatchNormalization layer:
+ *
+ *   training:   μ_c = mean_{n,s} x,  σ²_c = mean_{n,s} (x − μ_c)²  (biased, over the M = N·S values of channel c)
+ *   inference:  μ_c, σ²_c from the running statistics (σ² = (10^log10std)² when they are kept as log10 std)
+ *   x̂ = (x − μ_c) / sqrt(σ²_c + eps),   y = γ_c · x̂ + β_c
+ *
+ * and DL4J's running-statistics "gradients" (applied by the NoOp updater as param −= gradient):
+ *   dμ_run = (1 − decay)·(μ_run − μ_c);   variance kept as is: dσ²_run = (1 − decay)·(σ²_run − σ²_c);
+ *   kept as log10 std: dℓ = log10 sqrt(σ²_run / (decay·σ²_run + (1 − decay)·σ²_c)), so ℓ − dℓ = log10 std of the new variance.
+ *
+ * Layout: C-ordered [N, C, S] (S = H·W, 1 for dense input): channel c of sample n holds S contiguous values from
+ * (n·C + c)·S. gamma, beta, the running statistics and their gradients are contiguous [C] of the array's type;
+ * mean and var (the batch statistics kept between the forward and backward pass) are double [C]. The caller
+ * (NativeKernels) checked every array's type, order, strides and length.
+ *
+ * Passes over memory: forward, a mean pass, a variance pass and the output pass over each channel's values (the
+ * first two re-read values still in cache); backward, one pass over x and dy for Σ dy and Σ dy·(x − μ), then the
+ * pass that writes dx. Every sum and every per-element expression is evaluated in double; the only rounding to
+ * the array's type is the final store.
+ *
+ * Threads: channels are split across OpenMP threads (libgomp, the runtime ND4J's CPU backend loads, so ND4J's
+ * thread setting applies), only for tensors of at least BN_PARALLEL_MIN values. Each channel's sums are taken by
+ * one thread in a fixed order, so results do not depend on the thread count.
+ */
+#include <jni.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+
+/* Below this many values a parallel region costs more than it saves (as in groupnorm_kernels.c). */
+#define BN_PARALLEL_MIN 65536
+
+/* pow's default version is GLIBC_2.29; bind the one every x86-64 glibc has, so the library keeps loading on
+   older cluster nodes (log10 has only the old version). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+__asm__(".symver pow,pow@GLIBC_2.2.5");
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define BN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BN_CLONES
+#endif
+
+#define BN_DEFINE(T, SUFFIX)                                                                              \
+    /* Channel ch's batch mean and biased variance. */                                                   \
+    BN_CLONES static void bn_stats_##SUFFIX(const T *x, int64_t n, int64_t c, int64_t s, int64_t ch,      \
+                                            double *mean, double *var) {                                 \
+        const double m = (double)(n * s);                                                                 \
+        double sum = 0;                                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                                 \
+            const T *xc = x + (i * c + ch) * s;                                                           \
+            for (int64_t j = 0; j < s; j++) sum += (double)xc[j];                                         \
+        }                                                                                                 \
+        const double mu = sum / m;                                                                        \
+        double sq = 0;                                                                                    \
+        for (int64_t i = 0; i < n; i++) {                                                                 \
+            const T *xc = x + (i * c + ch) * s;                                                           \
+            for (int64_t j = 0; j < s; j++) {                                                             \
+                const double d = (double)xc[j] - mu;                                                      \
+                sq += d * d;                                                                              \
+            }                                                                                             \
+        }                                                                                                 \
+        mean[ch] = mu;                                                                                    \
+        var[ch] = sq / m;                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    /* y = (x − μ)·a + β_c for channel ch, a = γ_c / sqrt(σ² + eps). */                                   \
+    BN_CLONES static void bn_apply_##SUFFIX(const T *x, T *y, int64_t n, int64_t c, int64_t s, int64_t ch, \
+                                            double mu, double a, double b) {                              \
+        for (int64_t i = 0; i < n; i++) {                                                                 \
+            const T *xc = x + (i * c + ch) * s;                                                           \
+            T *yc = y + (i * c + ch) * s;                                                                 \
+            for (int64_t j = 0; j < s; j++) yc[j] = (T)(((double)xc[j] - mu) * a + b);                    \
+        }                                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    /* Training (run_mean == NULL): batch statistics into mean, var, and y unless y == NULL. Inference:   \
+       y from the running statistics run_mean and run_stat (a variance, or log10 std when log_std). */    \
+    static void bn_forward_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t n, int64_t c, \
+                                    int64_t s, double eps, const T *run_mean, const T *run_stat, int log_std, \
+                                    double *mean, double *var) {                                          \
+        _Pragma("omp parallel for schedule(static) if (n * c * s >= BN_PARALLEL_MIN)")                    \
+        for (int64_t ch = 0; ch < c; ch++) {                                                              \
+            double mu, v;                                                                                 \
+            if (run_mean == NULL) {                                                                       \
+                bn_stats_##SUFFIX(x, n, c, s, ch, mean, var);                                             \
+                mu = mean[ch];                                                                            \
+                v = var[ch];                                                                              \
+            } else {                                                                                      \
+                mu = (double)run_mean[ch];                                                                \
+                if (log_std) {                                                                            \
+                    const double sd = pow(10.0, (double)run_stat[ch]);                                    \
+                    v = sd * sd;                                                                          \
+                } else {                                                                                  \
+                    v = (double)run_stat[ch];                                                             \
+                }                                                                                         \
+            }                                                                                             \
+            if (y != NULL)                                                                                \
+                bn_apply_##SUFFIX(x, y, n, c, s, ch, mu, (double)gamma[ch] / sqrt(v + eps),               \
+                                  (double)beta[ch]);                                                      \
+        }                                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    /* Channel ch of the backward pass: with x̂ = (x − μ)·r, r = 1/sqrt(σ² + eps), dβ = Σ dy, dγ = Σ dy·x̂,  \
+       dx = γ·r·(dy − dβ/M − x̂·dγ/M) = p·dy − (x − μ)·q − o. */                                           \
+    BN_CLONES static void bn_backward_channel_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,    \
+                                                       double mu, double v, double eps, int64_t n,        \
+                                                       int64_t c, int64_t s, int64_t ch, T *dgamma,       \
+                                                       T *dbeta) {                                        \
+        const double m = (double)(n * s), r = 1.0 / sqrt(v + eps);                                        \
+        double sdy = 0, sdyx = 0;                                                                         \
+        for (int64_t i = 0; i < n; i++) {                                                                 \
+            const T *xc = x + (i * c + ch) * s, *dyc = dy + (i * c + ch) * s;                             \
+            for (int64_t j = 0; j < s; j++) {                                                             \
+                const double d = (double)dyc[j];                                                          \
+                sdy += d;                                                                                 \
+                sdyx += d * ((double)xc[j] - mu);                                                         \
+            }                                                                                             \
+        }                                                                                                 \
+        const double dg = sdyx * r;                                                                       \
+        dgamma[ch] = (T)dg;                                                                               \
+        dbeta[ch] = (T)sdy;                                                                               \
+        const double p = (double)gamma[ch] * r, q = p * r * dg / m, o = p * sdy / m;                      \
+        for (int64_t i = 0; i < n; i++) {                                                                 \
+            const T *xc = x + (i * c + ch) * s, *dyc = dy + (i * c + ch) * s;                             \
+            T *dxc = dx + (i * c + ch) * s;                                                               \
+            for (int64_t j = 0; j < s; j++)                                                               \
+                dxc[j] = (T)(p * (double)dyc[j] - ((double)xc[j] - mu) * q - o);                          \
+        }                                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    /* dx, dγ, dβ from the batch statistics mean, var; and the running statistics' gradients (see top). */ \
+    static void bn_backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const double *mean,  \
+                                     const double *var, T *dgamma, T *dbeta, int64_t n, int64_t c,        \
+                                     int64_t s, double eps, const T *run_mean, const T *run_stat,         \
+                                     T *drun_mean, T *drun_stat, double decay, int log_std) {             \
+        _Pragma("omp parallel for schedule(static) if (n * c * s >= BN_PARALLEL_MIN)")                    \
+        for (int64_t ch = 0; ch < c; ch++) {                                                              \
+            bn_backward_channel_##SUFFIX(x, dy, dx, gamma, mean[ch], var[ch], eps, n, c, s, ch, dgamma,   \
+                                         dbeta);                                                          \
+            drun_mean[ch] = (T)(((double)run_mean[ch] - mean[ch]) * (1.0 - decay));                       \
+            if (log_std) {                                                                                \
+                const double sd = pow(10.0, (double)run_stat[ch]), vi = sd * sd;                          \
+                const double vi1 = decay * vi + (1.0 - decay) * var[ch];                                  \
+                drun_stat[ch] = (T)(0.5 * log10(vi / vi1));                                               \
+            } else {                                                                                      \
+                drun_stat[ch] = (T)(((double)run_stat[ch] - var[ch]) * (1.0 - decay));                    \
+            }                                                                                             \
+        }                                                                                                 \
+    }
+
+BN_DEFINE(float, f32)
+BN_DEFINE(double, f64)
+
+#define BN_PTR(T, a) ((T *)(intptr_t)(a))
+
+/* dtype: 0 float32, 1 float64. run_mean == 0: training (batch statistics into mean and var, double [C]; y == 0:
+   statistics only); else inference from run_mean and run_stat (log10 std when log_std != 0). */
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnForward0(JNIEnv *env, jclass cls, jint dtype, jlong x,
+        jlong y, jlong gamma, jlong beta, jlong n, jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat,
+        jint log_std, jlong mean, jlong var) {
+    (void)env;
+    (void)cls;
+    if (dtype == 0)
+        bn_forward_f32(BN_PTR(float, x), BN_PTR(float, y), BN_PTR(float, gamma), BN_PTR(float, beta), n, c, s, eps,
+                       BN_PTR(float, run_mean), BN_PTR(float, run_stat), log_std, BN_PTR(double, mean),
+                       BN_PTR(double, var));
+    else
+        bn_forward_f64(BN_PTR(double, x), BN_PTR(double, y), BN_PTR(double, gamma), BN_PTR(double, beta), n, c, s,
+                       eps, BN_PTR(double, run_mean), BN_PTR(double, run_stat), log_std, BN_PTR(double, mean),
+                       BN_PTR(double, var));
+}
+
+/* dx, dγ and dβ (overwritten) and the running statistics' gradients drun_mean, drun_stat (overwritten). */
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnBackward0(JNIEnv *env, jclass cls, jint dtype,
+        jlong x, jlong dy, jlong dx, jlong gamma, jlong mean, jlong var, jlong dgamma, jlong dbeta, jlong n,
+        jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat, jlong drun_mean, jlong drun_stat,
+        jdouble decay, jint log_std) {
+    (void)env;
+    (void)cls;
+    if (dtype == 0)
+        bn_backward_f32(BN_PTR(float, x), BN_PTR(float, dy), BN_PTR(float, dx), BN_PTR(float, gamma),
+                        BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(float, dgamma), BN_PTR(float, dbeta), n, c,
+                        s, eps, BN_PTR(float, run_mean), BN_PTR(float, run_stat), BN_PTR(float, drun_mean),
+                        BN_PTR(float, drun_stat), decay, log_std);
+    else
+        bn_backward_f64(BN_PTR(double, x), BN_PTR(double, dy), BN_PTR(double, dx), BN_PTR(double, gamma),
+                        BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(double, dgamma), BN_PTR(double, dbeta), n,
+                        c, s, eps, BN_PTR(double, run_mean), BN_PTR(double, run_stat), BN_PTR(double, drun_mean),
+                        BN_PTR(double, drun_stat), decay, log_std);
+}
