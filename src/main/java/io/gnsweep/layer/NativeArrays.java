@@ -24,6 +24,11 @@ public final class NativeArrays {
 
     /** The address of a's first element. */
     public static long address(INDArray a) {
-        return a.data().addressPointer().address();
+        return NativeKernels.address(a);
+    }
+
+    /** Keeps the arrays, and their native memory, reachable until here (see NativeKernels): call after a kernel. */
+    public static void keepAlive(INDArray... arrays) {
+        NativeKernels.keepAlive(arrays);
     }
 }

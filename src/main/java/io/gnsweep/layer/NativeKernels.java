@@ -213,7 +213,7 @@ final class NativeKernels {
      * addresses reach C, and ND4J frees memory outside workspaces once its array object is unreachable, which
      * a compiled caller may let happen mid-call.
      */
-    private static void keepAlive(INDArray... arrays) {
+    static void keepAlive(INDArray... arrays) {
         for (INDArray a : arrays) {
             Reference.reachabilityFence(a);
         }
@@ -263,7 +263,7 @@ final class NativeKernels {
         }
     }
 
-    private static void check(INDArray a, long length, DataType type) {
+    static void check(INDArray a, long length, DataType type) {
         check(a, length, type, 'c');
     }
 
@@ -272,7 +272,7 @@ final class NativeKernels {
     }
 
     /** The address of the array's first element (ND4J's CPU buffers of views already include the offset). */
-    private static long address(INDArray a) {
+    static long address(INDArray a) {
         return a.data().addressPointer().address();
     }
 

@@ -1,6 +1,5 @@
 package io.gnsweep.layer;
 
-import java.lang.ref.Reference;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,30 +35,17 @@ final class PoolKernels {
             throw new IllegalArgumentException("max-pool kernel: output " + java.util.Arrays.toString(pooled.shape())
                     + " does not fit input " + java.util.Arrays.toString(x.shape()));
         }
-        check(x, n * c * h * w, t);
-        check(out, dy == null ? n * c * oh * ow : n * c * h * w, t);
+        NativeKernels.check(x, n * c * h * w, t);
+        NativeKernels.check(out, dy == null ? n * c * oh * ow : n * c * h * w, t);
         if (dy != null) {
-            check(dy, n * c * oh * ow, t);
+            NativeKernels.check(dy, n * c * oh * ow, t);
         }
         try {
-            maxPool0(t == DataType.FLOAT ? 0 : 1, address(x), dy == null ? 0 : address(dy), address(out), n * c, h, w,
-                    oh, ow, kh, kw, sh, sw);
+            maxPool0(t == DataType.FLOAT ? 0 : 1, NativeKernels.address(x), dy == null ? 0 : NativeKernels.address(dy),
+                    NativeKernels.address(out), n * c, h, w, oh, ow, kh, kw, sh, sw);
         } finally {
-            Reference.reachabilityFence(x);
-            Reference.reachabilityFence(dy);
-            Reference.reachabilityFence(out);
+            NativeKernels.keepAlive(x, dy, out);
         }
-    }
-
-    private static void check(INDArray a, long length, DataType type) {
-        if (a.dataType() != type || a.length() != length || !NativeKernels.isDense(a, 'c')) {
-            throw new IllegalArgumentException("max-pool kernel: expected a dense c-ordered " + type + " array of "
-                    + length + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
-        }
-    }
-
-    private static long address(INDArray a) {
-        return a.data().addressPointer().address();
     }
 
     private static native void maxPool0(int dtype, long x, long dy, long out, long planes, long h, long w, long oh,

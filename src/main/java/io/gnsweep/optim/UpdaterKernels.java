@@ -1,7 +1,6 @@
 package io.gnsweep.optim;
 
 import io.gnsweep.layer.NativeArrays;
-import java.lang.ref.Reference;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -44,9 +43,7 @@ final class UpdaterKernels {
             adam0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v), g.length(),
                     b1, b2, alpha, eps);
         } finally {
-            Reference.reachabilityFence(g);
-            Reference.reachabilityFence(m);
-            Reference.reachabilityFence(v);
+            NativeArrays.keepAlive(g, m, v);
         }
         return true;
     }
@@ -64,8 +61,7 @@ final class UpdaterKernels {
             sgd0(code(t), NativeArrays.address(g), velocity == null ? 0 : NativeArrays.address(velocity), g.length(),
                     lr, mu, nesterov);
         } finally {
-            Reference.reachabilityFence(g);
-            Reference.reachabilityFence(velocity);
+            NativeArrays.keepAlive(g, velocity);
         }
         return true;
     }
