@@ -1,6 +1,7 @@
 package io.gnsweep.model;
 
 import io.gnsweep.layer.BatchNorm;
+import io.gnsweep.layer.Conv2D;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.layer.MaxPool;
 import io.gnsweep.layer.Relu;
@@ -69,7 +70,7 @@ public final class NetworkFactory {
                 int channels = blocks[b][c];
                 String name = "b" + (b + 1) + "c" + (c + 1);
                 boolean normalised = s.norm() != NormKind.NONE;
-                ConvolutionLayer.Builder conv = new ConvolutionLayer.Builder(3, 3).name(name).nOut(channels)
+                ConvolutionLayer.Builder conv = new Conv2D.Builder(3, 3).name(name).nOut(channels)
                         .hasBias(!normalised).activation(Activation.IDENTITY);
                 if (s.weightDecay() > 0) {
                     conv.l2(s.weightDecay());

@@ -1,5 +1,6 @@
 package io.gnsweep.model;
 
+import io.gnsweep.layer.Conv2D;
 import io.gnsweep.layer.Relu;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,7 +157,7 @@ public final class ResNet {
 
         String convNorm(String name, String input, int channels, int kernel, int stride) {
             boolean normalised = s.norm() != NormKind.NONE;
-            ConvolutionLayer.Builder conv = new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
+            ConvolutionLayer.Builder conv = new Conv2D.Builder(kernel, kernel).stride(stride, stride)
                     .padding(kernel / 2, kernel / 2).nOut(channels).hasBias(!normalised)
                     .activation(Activation.IDENTITY).name(name);
             if (s.weightDecay() > 0) {

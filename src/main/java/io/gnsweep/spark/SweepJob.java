@@ -198,7 +198,7 @@ public final class SweepJob {
                     todo.add(t);
                 }
             }
-            todo.sort(Comparator.comparingDouble(SweepJob::cost).reversed());
+            todo = scheduleOrder(todo);
             out.printf(Locale.ROOT, "%d of %d trials to run (%d already finished), master %s, %d CPU(s) per trial%n",
                     todo.size(), spec.trials().size(), spec.trials().size() - todo.size(), sc.master(), taskCpus);
             if (!todo.isEmpty()) {
@@ -244,7 +244,25 @@ public final class SweepJob {
     }
 
     /**
-     * Relative cost, for longest-first scheduling: images x epochs, with small batches slower per image;
+     * The order trials are handed to Spark in: seed by seed in the spec's order (every cell's first seed, then
+     * every cell's second, ...), so that a sweep cut off after some hours holds whole seeds of every cell rather
+     * than all seeds of a few; longest first within a seed, so that short trials fill the slots at the end.
+     */
+    static List<TrialSpec> scheduleOrder(List<TrialSpec> todo) {
+        List<Long> seeds = new ArrayList<>();
+        for (TrialSpec t : todo) {
+            if (!seeds.contains(t.seed())) {
+                seeds.add(t.seed());
+            }
+        }
+        List<TrialSpec> ordered = new ArrayList<>(todo);
+        ordered.sort(Comparator.<TrialSpec>comparingInt(t -> seeds.indexOf(t.seed()))
+                .thenComparing(Comparator.comparingDouble(SweepJob::cost).reversed()));
+        return ordered;
+    }
+
+    /**
+     * Relative cost, for longest-first scheduling within a seed: images x epochs, with small batches slower per image;
      * BatchNorm about GroupNorm's time per image on the CPU (group/batch images/s 0.97-1.11 in
      * docs/bench-batchnorm.txt), no normalisation ~0.9x GroupNorm's.
      */

@@ -118,9 +118,33 @@ class MaxPoolTest {
         INDArray dx = ours.backpropGradient(dy, LayerWorkspaceMgr.noWorkspaces()).getSecond().dup();
         INDArray dxd = dl4j.backpropGradient(dy.dup('c'), LayerWorkspaceMgr.noWorkspaces()).getSecond().dup();
         assertBits(yd, y, "output");
-        assertBits(dxd, dx, "dx");
+        if (s >= k) {
+            assertBits(dxd, dx, "dx");
+        } else {
+            // overlapping windows: a value's gradient is a sum over the windows that pick it, and the order in which
+            // DL4J's oneDNN helper adds them depends on the instruction set it picks (AVX2 and AVX-512 differ in
+            // the last bit), so here the match is to float rounding of each sum
+            assertWithinRounding(dxd, dx, type, k * k, "dx");
+        }
         assertArrayEquals(Nd4j.create(xs, shape, 'c').castTo(type).castTo(DataType.DOUBLE).data().asDouble(),
                 x.castTo(DataType.DOUBLE).dup('c').data().asDouble(), 0.0, "the input, afterwards");
+    }
+
+    /** Each value within `terms` rounding steps of the largest magnitude (a sum of up to `terms` gradients). */
+    private static void assertWithinRounding(INDArray want, INDArray got, DataType type, int terms, String what) {
+        double[] w = want.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] g = got.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        assertEquals(w.length, g.length, what);
+        double ulp = type == DataType.FLOAT ? Math.ulp(1f) : Math.ulp(1d);
+        double scale = 1;
+        for (double v : w) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < w.length; i++) {
+            if (!(Math.abs(w[i] - g[i]) <= terms * ulp * scale)) {
+                throw new AssertionError(what + " differs at " + i + ": DL4J " + w[i] + ", gnsweep " + g[i]);
+            }
+        }
     }
 
     private static void assertBits(INDArray want, INDArray got, String what) {

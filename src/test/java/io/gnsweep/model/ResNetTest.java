@@ -86,7 +86,7 @@ class ResNetTest {
         int n = 0;
         for (var l : g.getLayers()) {
             String type = l.conf().getLayer().getClass().getSimpleName();
-            n += type.equals("ConvolutionLayer") || type.equals("OutputLayer") ? 1 : 0;
+            n += type.equals("Conv2D") || type.equals("OutputLayer") ? 1 : 0;
         }
         return n;
     }

@@ -213,7 +213,7 @@ final class TorchExchange {
     }
 
     private static Map<String, Object> layer(String name, Layer layer, InputType in, InputType out) {
-        if (layer.getClass() == ConvolutionLayer.class) {
+        if (layer.getClass() == ConvolutionLayer.class || layer.getClass() == io.gnsweep.layer.Conv2D.class) {
             ConvolutionLayer c = (ConvolutionLayer) layer;
             requireActivation(name, c.getActivationFn(), new ActivationIdentity());
             if (c.getCnn2dDataFormat() != CNN2DFormat.NCHW) {

@@ -1,0 +1,300 @@
+/*
+ * 2-D convolution for the CPU through oneDNN (gnsweep's io.gnsweep.layer.ConvKernels, for
+ * io.gnsweep.layer.Conv2DLayer; JNI), built into its own library, libgnsweep_dnnl.so, linked against the system's
+ * oneDNN 2.x (Debian's libdnnl2, the oneDNN PyTorch's CPU build uses): without it, only this library fails to
+ * load and the layer runs DL4J's convolution.
+ *
+ * A plan is everything one layer needs for one input shape, made once and kept: the forward, backward-data and
+ * backward-weights primitives in the memory formats oneDNN picks for the machine (blocked formats such as
+ * nChw16c), the reorders between those and the plain NCHW/OIHW arrays DL4J holds, their buffers and a
+ * scratchpad. DL4J's own convolution on ND4J's CPU backend creates its oneDNN primitives on every call; on the
+ * small layers of the paper's regime (batch 2-8) that setup, not the arithmetic, is most of a step.
+ *
+ * float32 only. Threads: the OpenMP threads of the calling thread (ND4J's runtime and setting; one in a Spark task
+ * with spark.task.cpus = 1). A plan is used by one thread at a time (a layer's), with its own stream and
+ * scratchpad, so concurrent trials in one JVM share nothing but the engine.
+ */
+#include <jni.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One argument of a primitive: the caller's plain array (user) and the memory the primitive reads or writes
+ * (prim), the same object when oneDNN takes the plain format, else a buffer of its own with a reorder. */
+typedef struct {
+    dnnl_memory_t user, prim;
+    dnnl_primitive_t reorder; /* user -> prim for inputs, prim -> user for outputs; NULL when prim == user */
+} arg_t;
+
+typedef struct {
+    dnnl_stream_t stream;
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    dnnl_memory_t scratch; /* shared by the three primitives: one runs at a time */
+    arg_t f_src, f_wei, f_bias, f_dst;
+    arg_t d_ddst, d_wei, d_dsrc;
+    arg_t w_src, w_ddst, w_dwei, w_dbias;
+    int has_bias;
+    char error[256];
+} plan_t;
+
+static dnnl_engine_t engine;
+
+static int fail(plan_t *p, const char *what, dnnl_status_t s) {
+    snprintf(p->error, sizeof p->error, "oneDNN %s failed (status %d)", what, (int)s);
+    return -1;
+}
+
+#define CHECK(p, call)                                                                                     \
+    do {                                                                                                   \
+        dnnl_status_t s_ = (call);                                                                         \
+        if (s_ != dnnl_success) return fail((p), #call, s_);                                               \
+    } while (0)
+
+/* Sets up an argument: user memory of the plain descriptor, and the primitive's own when its descriptor
+ * differs. input: whether the primitive reads it (the reorder goes user -> prim) or writes it. */
+static int make_arg(plan_t *p, arg_t *a, const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *want, int input) {
+    CHECK(p, dnnl_memory_create(&a->user, plain, engine, DNNL_MEMORY_NONE));
+    if (dnnl_memory_desc_equal(plain, want)) {
+        a->prim = a->user;
+        a->reorder = NULL;
+        return 0;
+    }
+    CHECK(p, dnnl_memory_create(&a->prim, want, engine, DNNL_MEMORY_ALLOCATE));
+    dnnl_primitive_desc_t rpd;
+    if (input) {
+        CHECK(p, dnnl_reorder_primitive_desc_create(&rpd, plain, engine, want, engine, NULL));
+    } else {
+        CHECK(p, dnnl_reorder_primitive_desc_create(&rpd, want, engine, plain, engine, NULL));
+    }
+    dnnl_status_t s = dnnl_primitive_create(&a->reorder, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    return s == dnnl_success ? 0 : fail(p, "reorder", s);
+}
+
+static void free_arg(arg_t *a) {
+    if (a->reorder) dnnl_primitive_destroy(a->reorder);
+    if (a->prim && a->prim != a->user) dnnl_memory_destroy(a->prim);
+    if (a->user) dnnl_memory_destroy(a->user);
+}
+
+static void free_plan(plan_t *p) {
+    arg_t *args[] = {&p->f_src, &p->f_wei, &p->f_bias, &p->f_dst, &p->d_ddst, &p->d_wei,
+                     &p->d_dsrc, &p->w_src, &p->w_ddst, &p->w_dwei, &p->w_dbias};
+    for (size_t i = 0; i < sizeof args / sizeof *args; i++) free_arg(args[i]);
+    if (p->fwd) dnnl_primitive_destroy(p->fwd);
+    if (p->bwd_data) dnnl_primitive_destroy(p->bwd_data);
+    if (p->bwd_weights) dnnl_primitive_destroy(p->bwd_weights);
+    if (p->scratch) dnnl_memory_destroy(p->scratch);
+    if (p->stream) dnnl_stream_destroy(p->stream);
+    free(p);
+}
+
+static const dnnl_memory_desc_t *md_of(dnnl_primitive_desc_t pd, dnnl_query_t what) {
+    return dnnl_primitive_desc_query_md(pd, what, 0);
+}
+
+static size_t scratch_size(dnnl_primitive_desc_t pd) {
+    const dnnl_memory_desc_t *m = md_of(pd, dnnl_query_scratchpad_md);
+    return m ? dnnl_memory_desc_get_size(m) : 0;
+}
+
+/* dims: n, ci, h, w, co, kh, kw, sh, sw, pad top, pad left, pad bottom, pad right. */
+static int build(plan_t *p, const int64_t *d, int has_bias) {
+    dnnl_dims_t src_dims = {d[0], d[1], d[2], d[3]};
+    const int64_t oh = (d[2] + d[9] + d[11] - d[5]) / d[7] + 1, ow = (d[3] + d[10] + d[12] - d[6]) / d[8] + 1;
+    dnnl_dims_t dst_dims = {d[0], d[4], oh, ow};
+    dnnl_dims_t wei_dims = {d[4], d[1], d[5], d[6]};
+    dnnl_dims_t bias_dims = {d[4]};
+    dnnl_dims_t strides = {d[7], d[8]}, pad_l = {d[9], d[10]}, pad_r = {d[11], d[12]};
+    dnnl_memory_desc_t src_plain, dst_plain, wei_plain, bias_md, src_any, dst_any, wei_any;
+    CHECK(p, dnnl_memory_desc_init_by_tag(&src_plain, 4, src_dims, dnnl_f32, dnnl_nchw));
+    CHECK(p, dnnl_memory_desc_init_by_tag(&dst_plain, 4, dst_dims, dnnl_f32, dnnl_nchw));
+    CHECK(p, dnnl_memory_desc_init_by_tag(&wei_plain, 4, wei_dims, dnnl_f32, dnnl_oihw));
+    CHECK(p, dnnl_memory_desc_init_by_tag(&bias_md, 1, bias_dims, dnnl_f32, dnnl_x));
+    CHECK(p, dnnl_memory_desc_init_by_tag(&src_any, 4, src_dims, dnnl_f32, dnnl_format_tag_any));
+    CHECK(p, dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_dims, dnnl_f32, dnnl_format_tag_any));
+    CHECK(p, dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_dims, dnnl_f32, dnnl_format_tag_any));
+    const dnnl_memory_desc_t *bias = has_bias ? &bias_md : NULL;
+
+    dnnl_primitive_attr_t attr;
+    CHECK(p, dnnl_primitive_attr_create(&attr));
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    dnnl_convolution_desc_t cd;
+    dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
+    int rc = -1;
+    dnnl_status_t s = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct,
+                                                          &src_any, &wei_any, bias, &dst_any, strides, pad_l, pad_r);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&fpd, &cd, attr, engine, NULL);
+    if (s == dnnl_success)
+        s = dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src_any, &wei_any, &dst_any,
+                                                     strides, pad_l, pad_r);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&dpd, &cd, attr, engine, fpd);
+    if (s == dnnl_success)
+        s = dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src_any, &wei_any, bias,
+                                                        &dst_any, strides, pad_l, pad_r);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&wpd, &cd, attr, engine, fpd);
+    if (s != dnnl_success) {
+        fail(p, "convolution setup", s);
+        goto done;
+    }
+    if (dnnl_primitive_create(&p->fwd, fpd) != dnnl_success || dnnl_primitive_create(&p->bwd_data, dpd) != dnnl_success
+        || dnnl_primitive_create(&p->bwd_weights, wpd) != dnnl_success) {
+        fail(p, "primitive creation", dnnl_runtime_error);
+        goto done;
+    }
+    if (make_arg(p, &p->f_src, &src_plain, md_of(fpd, dnnl_query_src_md), 1)
+        || make_arg(p, &p->f_wei, &wei_plain, md_of(fpd, dnnl_query_weights_md), 1)
+        || make_arg(p, &p->f_dst, &dst_plain, md_of(fpd, dnnl_query_dst_md), 0)
+        || make_arg(p, &p->d_ddst, &dst_plain, md_of(dpd, dnnl_query_diff_dst_md), 1)
+        || make_arg(p, &p->d_wei, &wei_plain, md_of(dpd, dnnl_query_weights_md), 1)
+        || make_arg(p, &p->d_dsrc, &src_plain, md_of(dpd, dnnl_query_diff_src_md), 0)
+        || make_arg(p, &p->w_src, &src_plain, md_of(wpd, dnnl_query_src_md), 1)
+        || make_arg(p, &p->w_ddst, &dst_plain, md_of(wpd, dnnl_query_diff_dst_md), 1)
+        || make_arg(p, &p->w_dwei, &wei_plain, md_of(wpd, dnnl_query_diff_weights_md), 0))
+        goto done;
+    if (has_bias && (make_arg(p, &p->f_bias, &bias_md, dnnl_primitive_desc_query_md(fpd, dnnl_query_weights_md, 1), 1)
+                     || make_arg(p, &p->w_dbias, &bias_md,
+                                 dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 1), 0)))
+        goto done;
+    size_t scratch = scratch_size(fpd);
+    if (scratch_size(dpd) > scratch) scratch = scratch_size(dpd);
+    if (scratch_size(wpd) > scratch) scratch = scratch_size(wpd);
+    dnnl_memory_desc_t scratch_md;
+    dnnl_dims_t scratch_dims = {(int64_t)(scratch > 0 ? scratch : 1)};
+    if (dnnl_memory_desc_init_by_tag(&scratch_md, 1, scratch_dims, dnnl_u8, dnnl_x) != dnnl_success
+        || dnnl_memory_create(&p->scratch, &scratch_md, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) {
+        fail(p, "scratchpad", dnnl_out_of_memory);
+        goto done;
+    }
+    p->has_bias = has_bias;
+    rc = 0;
+done:
+    if (fpd) dnnl_primitive_desc_destroy(fpd);
+    if (dpd) dnnl_primitive_desc_destroy(dpd);
+    if (wpd) dnnl_primitive_desc_destroy(wpd);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* Points the argument's user memory at the caller's array and, for an input, brings it into the primitive's
+ * format. */
+static int bind_in(plan_t *p, arg_t *a, jlong address) {
+    CHECK(p, dnnl_memory_set_data_handle(a->user, (void *)(intptr_t)address));
+    if (a->reorder) {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a->user}, {DNNL_ARG_TO, a->prim}};
+        CHECK(p, dnnl_primitive_execute(a->reorder, p->stream, 2, args));
+    }
+    return 0;
+}
+
+static int bind_out(plan_t *p, arg_t *a, jlong address) {
+    CHECK(p, dnnl_memory_set_data_handle(a->user, (void *)(intptr_t)address));
+    return 0;
+}
+
+static int flush_out(plan_t *p, arg_t *a) {
+    if (a->reorder) {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a->prim}, {DNNL_ARG_TO, a->user}};
+        CHECK(p, dnnl_primitive_execute(a->reorder, p->stream, 2, args));
+    }
+    return 0;
+}
+
+static int forward(plan_t *p, jlong x, jlong w, jlong b, jlong y) {
+    if (bind_in(p, &p->f_src, x) || bind_in(p, &p->f_wei, w) || bind_out(p, &p->f_dst, y)) return -1;
+    if (p->has_bias && bind_in(p, &p->f_bias, b)) return -1;
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p->f_src.prim},     {DNNL_ARG_WEIGHTS, p->f_wei.prim},
+                              {DNNL_ARG_DST, p->f_dst.prim},     {DNNL_ARG_SCRATCHPAD, p->scratch},
+                              {DNNL_ARG_BIAS, p->f_bias.prim}};
+    CHECK(p, dnnl_primitive_execute(p->fwd, p->stream, p->has_bias ? 5 : 4, args));
+    if (flush_out(p, &p->f_dst)) return -1;
+    CHECK(p, dnnl_stream_wait(p->stream));
+    return 0;
+}
+
+static int backward(plan_t *p, jlong x, jlong w, jlong dy, jlong dx, jlong dw, jlong db) {
+    if (bind_in(p, &p->d_ddst, dy) || bind_in(p, &p->d_wei, w) || bind_out(p, &p->d_dsrc, dx)) return -1;
+    dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, p->d_ddst.prim}, {DNNL_ARG_WEIGHTS, p->d_wei.prim},
+                               {DNNL_ARG_DIFF_SRC, p->d_dsrc.prim}, {DNNL_ARG_SCRATCHPAD, p->scratch}};
+    CHECK(p, dnnl_primitive_execute(p->bwd_data, p->stream, 4, dargs));
+    if (flush_out(p, &p->d_dsrc)) return -1;
+    if (bind_in(p, &p->w_src, x) || bind_in(p, &p->w_ddst, dy) || bind_out(p, &p->w_dwei, dw)) return -1;
+    if (p->has_bias && bind_out(p, &p->w_dbias, db)) return -1;
+    dnnl_exec_arg_t wargs[] = {{DNNL_ARG_SRC, p->w_src.prim},         {DNNL_ARG_DIFF_DST, p->w_ddst.prim},
+                               {DNNL_ARG_DIFF_WEIGHTS, p->w_dwei.prim}, {DNNL_ARG_SCRATCHPAD, p->scratch},
+                               {DNNL_ARG_DIFF_BIAS, p->w_dbias.prim}};
+    CHECK(p, dnnl_primitive_execute(p->bwd_weights, p->stream, p->has_bias ? 5 : 4, wargs));
+    if (flush_out(p, &p->w_dwei)) return -1;
+    CHECK(p, dnnl_stream_wait(p->stream));
+    return 0;
+}
+
+static void throw_error(JNIEnv *env, const char *message) {
+    jclass c = (*env)->FindClass(env, "java/lang/IllegalStateException");
+    if (c) (*env)->ThrowNew(env, c, message);
+}
+
+/* A new plan for these sizes (see build), or 0 with an IllegalStateException naming what oneDNN refused. */
+JNIEXPORT jlong JNICALL Java_io_gnsweep_layer_ConvKernels_create0(JNIEnv *env, jclass cls, jlongArray dims,
+                                                                  jint hasBias) {
+    (void)cls;
+    if (!engine && dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) {
+        throw_error(env, "oneDNN: no CPU engine");
+        return 0;
+    }
+    int64_t d[13];
+    if ((*env)->GetArrayLength(env, dims) != 13) {
+        throw_error(env, "conv plan: 13 sizes expected");
+        return 0;
+    }
+    (*env)->GetLongArrayRegion(env, dims, 0, 13, (jlong *)d);
+    plan_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        throw_error(env, "conv plan: out of memory");
+        return 0;
+    }
+    if (dnnl_stream_create(&p->stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+        p->stream = NULL;
+        fail(p, "stream", dnnl_runtime_error);
+    } else if (build(p, d, hasBias) == 0) {
+        return (jlong)(intptr_t)p;
+    }
+    char message[256];
+    memcpy(message, p->error, sizeof message);
+    free_plan(p);
+    throw_error(env, message);
+    return 0;
+}
+
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_ConvKernels_free0(JNIEnv *env, jclass cls, jlong plan) {
+    (void)env;
+    (void)cls;
+    if (plan) free_plan((plan_t *)(intptr_t)plan);
+}
+
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_ConvKernels_forward0(JNIEnv *env, jclass cls, jlong plan, jlong x,
+                                                                  jlong w, jlong b, jlong y) {
+    (void)cls;
+    plan_t *p = (plan_t *)(intptr_t)plan;
+    if (forward(p, x, w, b, y)) throw_error(env, p->error);
+}
+
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_ConvKernels_backward0(JNIEnv *env, jclass cls, jlong plan, jlong x,
+                                                                   jlong w, jlong dy, jlong dx, jlong dw, jlong db) {
+    (void)cls;
+    plan_t *p = (plan_t *)(intptr_t)plan;
+    if (backward(p, x, w, dy, dx, dw, db)) throw_error(env, p->error);
+}
+
+/* The implementation oneDNN picked for a plan's forward pass (e.g. "jit:avx2"), for logs and benchmarks. */
+JNIEXPORT jstring JNICALL Java_io_gnsweep_layer_ConvKernels_implementation0(JNIEnv *env, jclass cls, jlong plan) {
+    (void)cls;
+    plan_t *p = (plan_t *)(intptr_t)plan;
+    const_dnnl_primitive_desc_t pd;
+    const char *impl = "unknown";
+    if (dnnl_primitive_get_primitive_desc(p->fwd, &pd) == dnnl_success)
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    return (*env)->NewStringUTF(env, impl);
+}

@@ -1,0 +1,138 @@
+package io.gnsweep.layer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * 2-D convolution through oneDNN with primitives made once per layer and input shape ({@code
+ * src/main/c/dnnl/conv_kernels.c}, built into {@code libgnsweep_dnnl.so} where oneDNN's headers are installed and
+ * linked against the system's oneDNN 2.x, Debian's {@code libdnnl2}), for {@link Conv2DLayer}. DL4J's own
+ * convolution on ND4J's CPU backend makes its oneDNN primitives on every call, about two thirds of a batch-2
+ * training step (docs/speed.md). Where the library or oneDNN is missing, the layer runs DL4J's convolution.
+ */
+final class ConvKernels {
+    /** System property: {@code false} makes {@link Conv2DLayer} run DL4J's convolution even where this loads. */
+    static final String PROPERTY = "gnsweep.layer.dnnlConv";
+    static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_dnnl.so";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConvKernels.class);
+    private static final String UNAVAILABLE = load();
+
+    private ConvKernels() {}
+
+    /** Null when the library loaded, else why it did not. */
+    static String unavailableReason() {
+        return UNAVAILABLE;
+    }
+
+    /** Whether the layer should run these kernels on arrays of this type now: float32 on ND4J's CPU backend. */
+    static boolean use(DataType type) {
+        return UNAVAILABLE == null && type == DataType.FLOAT
+                && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())
+                && Nd4j.getEnvironment().isCPU();
+    }
+
+    /**
+     * A plan for one input shape: {n, ci, h, w, co, kh, kw, sh, sw, pad top, pad left, pad bottom, pad right}.
+     * Freed by {@link #free}; an IllegalStateException names what oneDNN refused.
+     */
+    static long create(long[] dims, boolean hasBias) {
+        return create0(dims, hasBias ? 1 : 0);
+    }
+
+    static void free(long plan) {
+        free0(plan);
+    }
+
+    /** The implementation oneDNN chose for the plan's forward pass, e.g. {@code jit:avx2}. */
+    static String implementation(long plan) {
+        return implementation0(plan);
+    }
+
+    /** y = conv(x, w) + b for the plan's shape (b null without bias); all float32, dense in C order. */
+    static void forward(long plan, long[] dims, INDArray x, INDArray w, INDArray b, INDArray y) {
+        checkAll(dims, x, w, b, y, null);
+        try {
+            forward0(plan, NativeKernels.address(x), NativeKernels.address(w), b == null ? 0 : NativeKernels.address(b),
+                    NativeKernels.address(y));
+        } finally {
+            NativeKernels.keepAlive(x, w, b, y);
+        }
+    }
+
+    /** dx, and overwrites dw and db (db null without bias), from x, w and dy. */
+    static void backward(long plan, long[] dims, INDArray x, INDArray w, INDArray dy, INDArray dx, INDArray dw,
+            INDArray db) {
+        checkAll(dims, x, w, db, dy, dx);
+        NativeKernels.check(dw, w.length(), DataType.FLOAT);
+        try {
+            backward0(plan, NativeKernels.address(x), NativeKernels.address(w), NativeKernels.address(dy),
+                    NativeKernels.address(dx), NativeKernels.address(dw), db == null ? 0 : NativeKernels.address(db));
+        } finally {
+            NativeKernels.keepAlive(x, w, dy, dx, dw, db);
+        }
+    }
+
+    static long outSize(long in, long k, long s, long padBefore, long padAfter) {
+        return (in + padBefore + padAfter - k) / s + 1;
+    }
+
+    private static void checkAll(long[] d, INDArray x, INDArray w, INDArray b, INDArray y, INDArray dx) {
+        long oh = outSize(d[2], d[5], d[7], d[9], d[11]);
+        long ow = outSize(d[3], d[6], d[8], d[10], d[12]);
+        NativeKernels.check(x, d[0] * d[1] * d[2] * d[3], DataType.FLOAT);
+        NativeKernels.check(w, d[4] * d[1] * d[5] * d[6], DataType.FLOAT);
+        NativeKernels.check(y, d[0] * d[4] * oh * ow, DataType.FLOAT);
+        if (b != null) {
+            NativeKernels.check(b, d[4], DataType.FLOAT);
+        }
+        if (dx != null) {
+            NativeKernels.check(dx, x.length(), DataType.FLOAT);
+        }
+    }
+
+    private static String load() {
+        String base = NativeKernels.unavailableReason(); // ND4J and the OpenMP runtime first, as the other kernels
+        if (base != null) {
+            return "the fused kernels did not load: " + base;
+        }
+        try (InputStream in = ConvKernels.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                return reason(RESOURCE + " is not on the classpath (built without oneDNN's headers, libdnnl-dev?)");
+            }
+            Path file = Files.createTempFile("gnsweep_dnnl", ".so");
+            try {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                System.load(file.toAbsolutePath().toString());
+            } finally {
+                Files.deleteIfExists(file);
+            }
+            return null;
+        } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+            return reason("loading " + RESOURCE + " failed (is oneDNN 2.x installed, Debian's libdnnl2?): " + e);
+        }
+    }
+
+    private static String reason(String why) {
+        LOG.info("oneDNN convolution unavailable ({}); convolutions run DL4J's own code", why);
+        return why;
+    }
+
+    private static native long create0(long[] dims, int hasBias);
+
+    private static native void free0(long plan);
+
+    private static native String implementation0(long plan);
+
+    private static native void forward0(long plan, long x, long w, long b, long y);
+
+    private static native void backward0(long plan, long x, long w, long dy, long dx, long dw, long db);
+}

@@ -1,0 +1,207 @@
+package io.gnsweep.layer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.gnsweep.runtime.NativeSetup;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * gnsweep's convolution against DL4J's ConvolutionLayer: output, dx, dW and db of the oneDNN path within float32
+ * rounding of DL4J's layer computed in double from the same values, over kernels, strides, padding, modes and
+ * shapes; the fallback (property off, double precision) is DL4J's code bit for bit; plans per input shape; JSON.
+ */
+class Conv2DTest {
+    private static final LayerWorkspaceMgr NO_WS = LayerWorkspaceMgr.noWorkspaces();
+
+    @BeforeAll
+    static void setUp() {
+        NativeSetup.init();
+    }
+
+    @AfterEach
+    void defaultPath() {
+        System.clearProperty(ConvKernels.PROPERTY);
+    }
+
+    private static Layer layer(org.deeplearning4j.nn.conf.layers.Layer conf, DataType type, long[] shape) {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(type).seed(3)
+                .list().layer(conf).setInputType(InputType.convolutional(shape[2], shape[3], shape[1])).build());
+        net.init();
+        net.initGradientsView();
+        return net.getLayer(0);
+    }
+
+    private static ConvolutionLayer.Builder configure(ConvolutionLayer.Builder b, int[] k, int[] s, int[] pad,
+            ConvolutionMode mode, int nOut, boolean bias) {
+        b.kernelSize(k).stride(s).convolutionMode(mode).nOut(nOut).hasBias(bias).activation(Activation.IDENTITY);
+        if (mode != ConvolutionMode.Same) {
+            b.padding(pad);
+        }
+        return b;
+    }
+
+    /** (shape, kernel, stride, padding, mode, nOut, bias) */
+    static Stream<Arguments> grid() {
+        List<Arguments> out = new ArrayList<>();
+        out.add(Arguments.of(new long[] {2, 1, 32, 32}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 8, false)); // the ResNet's stem on a Fashion-MNIST image
+        out.add(Arguments.of(new long[] {2, 8, 32, 32}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 16, false)); // a stage's first, stride-2 convolution
+        out.add(Arguments.of(new long[] {2, 8, 32, 32}, new int[] {1, 1}, new int[] {2, 2}, new int[] {0, 0},
+                ConvolutionMode.Truncate, 16, false)); // its projection shortcut
+        out.add(Arguments.of(new long[] {32, 16, 8, 8}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 32, true));
+        out.add(Arguments.of(new long[] {3, 5, 7, 9}, new int[] {3, 3}, new int[] {1, 1}, new int[] {0, 0},
+                ConvolutionMode.Truncate, 6, true));
+        out.add(Arguments.of(new long[] {2, 4, 7, 7}, new int[] {3, 3}, new int[] {2, 2}, null,
+                ConvolutionMode.Same, 3, true)); // Same mode: one more row of padding after than before
+        out.add(Arguments.of(new long[] {1, 3, 6, 5}, new int[] {3, 2}, new int[] {1, 2}, null,
+                ConvolutionMode.Same, 4, false));
+        out.add(Arguments.of(new long[] {4, 6, 8, 8}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 5, true)); // truncated: the last padded row is never used
+        out.add(Arguments.of(new long[] {2, 128, 2, 2}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 128, false)); // vgg-cifar's last block
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} k{1} s{2} p{3} {4} out {5} bias {6}")
+    @MethodSource("grid")
+    void matchesDl4jsConvolutionInDouble(long[] shape, int[] k, int[] s, int[] pad, ConvolutionMode mode, int nOut,
+            boolean bias) {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        Layer ours = layer(configure(new Conv2D.Builder(k), k, s, pad, mode, nOut, bias).build(), DataType.FLOAT,
+                shape);
+        Layer ref = layer(configure(new ConvolutionLayer.Builder(k), k, s, pad, mode, nOut, bias).build(),
+                DataType.DOUBLE, shape);
+        assertInstanceOf(Conv2DLayer.class, ours);
+        Nd4j.getRandom().setSeed(shape[1] * 7 + nOut);
+        INDArray params = Nd4j.randn(DataType.DOUBLE, 1, ours.numParams());
+        ours.setParams(params.castTo(DataType.FLOAT));
+        ref.setParams(params);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, shape).castTo(DataType.FLOAT);
+        ours.setInput(x.dup('f'), NO_WS); // not C-ordered: the layer makes its own dense copy
+        assertNotNull(((Conv2DLayer) ours).fusedDims(x), "the oneDNN path runs");
+        INDArray y = ours.activate(true, NO_WS).dup();
+        ref.setInput(x.castTo(DataType.DOUBLE), NO_WS);
+        INDArray yRef = ref.activate(true, NO_WS).dup();
+        assertArrayEquals(yRef.shape(), y.shape());
+        INDArray dy = Nd4j.randn(DataType.DOUBLE, y.shape()).castTo(DataType.FLOAT);
+        Pair<Gradient, INDArray> g = ours.backpropGradient(dy, NO_WS);
+        Pair<Gradient, INDArray> gRef = ref.backpropGradient(dy.castTo(DataType.DOUBLE), NO_WS);
+        assertClose(yRef, y, "output");
+        assertClose(gRef.getSecond(), g.getSecond(), "dx");
+        assertClose(gRef.getFirst().getGradientFor("W"), g.getFirst().getGradientFor("W"), "dW");
+        if (bias) {
+            assertClose(gRef.getFirst().getGradientFor("b"), g.getFirst().getGradientFor("b"), "db");
+        } else {
+            assertNull(g.getFirst().getGradientFor("b"));
+        }
+        // the gradients are the layer's gradient views, which DL4J's updater reads
+        assertEquals(ours.getGradientsViewArray().length(), ours.numParams());
+        INDArray viewW = ours.getGradientsViewArray().reshape(new long[] {ours.numParams()})
+                .get(org.nd4j.linalg.indexing.NDArrayIndex.interval(bias ? nOut : 0, ours.numParams()));
+        assertArrayEquals(g.getFirst().getGradientFor("W").dup('c').data().asFloat(), viewW.dup().data().asFloat());
+    }
+
+    /** Within float32 rounding: every value within 2e-5 of the largest magnitude of the double result. */
+    private static void assertClose(INDArray want, INDArray got, String what) {
+        double[] w = want.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] gv = got.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        assertEquals(w.length, gv.length, what);
+        double scale = 0;
+        for (double v : w) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < w.length; i++) {
+            if (!(Math.abs(w[i] - gv[i]) <= 2e-5 * scale)) {
+                throw new AssertionError(what + " differs at " + i + ": DL4J (double) " + w[i] + ", gnsweep " + gv[i]
+                        + " (scale " + scale + ")");
+            }
+        }
+    }
+
+    @Test
+    void withThePathOffOrInDoubleItIsDl4jsCodeBitForBit() {
+        long[] shape = {2, 3, 9, 9};
+        int[] k = {3, 3};
+        int[] s = {2, 2};
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            System.setProperty(ConvKernels.PROPERTY, type == DataType.FLOAT ? "false" : "true");
+            Layer ours = layer(configure(new Conv2D.Builder(k), k, s, new int[] {1, 1}, ConvolutionMode.Truncate, 4,
+                    true).build(), type, shape);
+            Layer dl4j = layer(configure(new ConvolutionLayer.Builder(k), k, s, new int[] {1, 1},
+                    ConvolutionMode.Truncate, 4, true).build(), type, shape);
+            dl4j.setParams(ours.params().dup());
+            INDArray x = Nd4j.rand(type, shape);
+            ours.setInput(x, NO_WS);
+            dl4j.setInput(x, NO_WS);
+            assertNull(((Conv2DLayer) ours).fusedDims(x), "DL4J's path runs for " + type);
+            INDArray y = ours.activate(true, NO_WS).dup();
+            assertArrayEquals(dl4j.activate(true, NO_WS).dup().data().asDouble(), y.data().asDouble(), 0.0);
+            INDArray dy = Nd4j.rand(type, y.shape());
+            assertArrayEquals(dl4j.backpropGradient(dy, NO_WS).getSecond().dup().data().asDouble(),
+                    ours.backpropGradient(dy, NO_WS).getSecond().dup().data().asDouble(), 0.0);
+        }
+    }
+
+    @Test
+    void eachBatchSizeGetsItsOwnPlanAndARepeatGivesTheSameValues() {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        int[] k = {3, 3};
+        Layer ours = layer(configure(new Conv2D.Builder(k), k, new int[] {1, 1}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 4, true).build(), DataType.FLOAT, new long[] {2, 3, 6, 6});
+        INDArray a = Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 3, 3, 6, 6);
+        ours.setInput(a, NO_WS);
+        INDArray ya = ours.activate(true, NO_WS).dup();
+        ours.setInput(b, NO_WS);
+        INDArray yb = ours.activate(true, NO_WS).dup();
+        assertArrayEquals(new long[] {3, 4, 6, 6}, yb.shape());
+        ours.setInput(a, NO_WS);
+        assertArrayEquals(ya.data().asFloat(), ours.activate(true, NO_WS).dup().data().asFloat());
+        String impl = ((Conv2DLayer) ours).implementation(a);
+        assertNotNull(impl);
+        System.out.println("oneDNN convolution implementation here: " + impl);
+    }
+
+    @Test
+    void itsConfigRoundTripsThroughJson() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().list()
+                .layer(new Conv2D.Builder(3, 3).stride(2, 2).padding(1, 1).nOut(5).hasBias(false).name("c").build())
+                .setInputType(InputType.convolutional(8, 8, 2)).build();
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(conf.toJson());
+        assertEquals(conf, back);
+        assertInstanceOf(Conv2D.class, back.getConf(0).getLayer());
+        MultiLayerNetwork net = new MultiLayerNetwork(back);
+        net.init();
+        assertInstanceOf(Conv2DLayer.class, net.getLayer(0));
+        assertEquals(5 * 2 * 9, net.numParams());
+    }
+}
