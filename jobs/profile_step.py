@@ -20,8 +20,10 @@ RULES = [
     (r"AdamUpdater\.applyUpdater|FusedAdam\$Updater\.applyUpdater", "updater: Adam"),
     (r"SgdMomentum\$Updater\.applyUpdater", "updater: SGD"),
     (r"UpdaterBlock|BaseMultiLayerUpdater|StochasticGradientDescent\.optimize", "updater: other (params -= update, L2)"),
-    (r"ConvolutionLayer\.preOutput|ConvolutionLayer\.activate|MKLDNNConvHelper\.preOutput", "conv forward"),
-    (r"ConvolutionLayer\.backpropGradient|MKLDNNConvHelper\.backpropGradient", "conv backward"),
+    (r"ConvolutionLayer\.preOutput|ConvolutionLayer\.activate|MKLDNNConvHelper\.preOutput|Conv2DLayer\.activate",
+     "conv forward"),
+    (r"ConvolutionLayer\.backpropGradient|MKLDNNConvHelper\.backpropGradient|Conv2DLayer\.backpropGradient",
+     "conv backward"),
     (r"SubsamplingLayer\.activate|MKLDNNSubsamplingHelper\.activate|MaxPoolLayer\.activate", "max-pool forward"),
     (r"SubsamplingLayer\.backpropGradient|MKLDNNSubsamplingHelper\.backpropGradient|MaxPoolLayer\.backpropGradient",
      "max-pool backward"),
@@ -40,6 +42,9 @@ RULES = [
     (r"io\.gnsweep\.train\.Augmentation", "augmentation"),
     (r"io\.gnsweep\.train\.Trainer\.(evaluate|test)", "evaluation"),
     (r"io\.gnsweep\.data", "data"),
+    # below every layer's frame and above the updater's: the network's own work around the layers
+    (r"computeGradientAndScore|calcBackpropGradients|ffToLayerActivations|outputOfLayersDetached",
+     "network bookkeeping (forward/backward outside the layers)"),
 ]
 PERIOD_MS = {"jdk.ExecutionSample": 10.0, "jdk.NativeMethodSample": 20.0}
 

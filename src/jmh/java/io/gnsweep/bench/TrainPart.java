@@ -4,6 +4,8 @@ import static io.gnsweep.bench.Rounds.median;
 import static io.gnsweep.bench.Rounds.medianRatio;
 import static io.gnsweep.bench.Rounds.rotate;
 
+import io.gnsweep.layer.Conv2D;
+import io.gnsweep.layer.Conv2DLayer;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.Net;
@@ -61,8 +63,13 @@ final class TrainPart extends Part {
         // "group-nd4j": the GroupNorm network again with gnsweep's fused CPU kernels off (GroupNorm on its ND4J
         // path, ReLU on DL4J's code), beside them
         List<String> variants = new ArrayList<>(norms.stream().map(NormKind::id).toList());
+        // "group-dl4jconv": the GroupNorm network with its convolutions on DL4J's own code instead of gnsweep's
+        // oneDNN plans (where those are built)
         if (!quick) {
             variants.add(GROUP_ND4J);
+            if (Conv2DLayer.dnnlAvailable()) {
+                variants.add(GROUP_DL4J_CONV);
+            }
         }
         // Longer runs of chosen configurations, for figures that move from run to run on a noisy machine, e.g.
         // BENCH_TRAIN_CONFIGS="vgg-cifar w0.25 bs4" BENCH_TRAIN_ROUNDS=15 BENCH_TRAIN_SECONDS=2 jobs/bench.sh --parts train
@@ -137,9 +144,11 @@ final class TrainPart extends Part {
             String group = NormKind.GROUP.id();
             String batch = NormKind.BATCH.id();
             String none = NormKind.NONE.id();
-            log.printf(Locale.ROOT, "train: %-22s group %6.1f  batch %6.1f  none %6.1f%s images/s (warm-up its %s)%n",
+            log.printf(Locale.ROOT, "train: %-22s group %6.1f  batch %6.1f  none %6.1f%s%s images/s (warm-up its %s)%n",
                     name, median(ips.get(group)), median(ips.get(batch)), median(ips.get(none)),
                     ips.containsKey(GROUP_ND4J) ? String.format(Locale.ROOT, "  group-nd4j %6.1f", median(ips.get(GROUP_ND4J))) : "",
+                    ips.containsKey(GROUP_DL4J_CONV) ? String.format(Locale.ROOT, "  group-dl4jconv %6.1f",
+                            median(ips.get(GROUP_DL4J_CONV))) : "",
                     warm.values());
             double ratio = medianRatio(ips.get(group), ips.get(batch));
             add("train", "group_over_batch", name, ratio, "x (images/s)", ">= 0.9", ">= 0.33",
@@ -154,6 +163,12 @@ final class TrainPart extends Part {
                                 "fused CPU kernels (GroupNorm, ReLU) vs ND4J/DL4J code: %.0f vs %.0f images/s",
                                 median(ips.get(group)), median(ips.get(GROUP_ND4J))));
             }
+            if (ips.containsKey(GROUP_DL4J_CONV)) {
+                add("train", "group_over_group_dl4j_conv", name, medianRatio(ips.get(group), ips.get(GROUP_DL4J_CONV)),
+                        "x (images/s)", "", null, "info", String.format(Locale.ROOT,
+                                "convolutions on oneDNN plans vs DL4J's convolution: %.0f vs %.0f images/s",
+                                median(ips.get(group)), median(ips.get(GROUP_DL4J_CONV))));
+            }
             for (NormKind n : norms) {
                 double gflops = median(ips.get(n.id())) * flopsPerImage / 1e9;
                 add("train", "gflops_" + n.id(), name, gflops, "GFLOP/s", "", null, "info",
@@ -163,6 +178,7 @@ final class TrainPart extends Part {
             nets.values().forEach(n -> n.dl4j().close());
         }
         System.clearProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY);
+        System.clearProperty(Conv2D.DNNL_PROPERTY);
         add("train", "sgemm_gflops", "2048^3 float, Nd4j.gemm", median(gemm), "GFLOP/s", "", null, "info",
                 threads + " native thread(s); median of " + gemm.size() + ", interleaved with the training rounds");
         new UpdaterBench(setting()).run();
@@ -175,13 +191,17 @@ final class TrainPart extends Part {
     /** The training variant that runs GroupNorm networks on the layer's ND4J path instead of its fused kernels. */
     private static final String GROUP_ND4J = NormKind.GROUP.id() + LayerBench.ND4J_PATH;
 
+    /** The training variant that runs GroupNorm networks with DL4J's convolution instead of gnsweep's oneDNN plans. */
+    private static final String GROUP_DL4J_CONV = NormKind.GROUP.id() + "-dl4jconv";
+
     private static NormKind normOf(String variant) {
-        return variant.equals(GROUP_ND4J) ? NormKind.GROUP : NormKind.parse(variant);
+        return variant.equals(GROUP_ND4J) || variant.equals(GROUP_DL4J_CONV) ? NormKind.GROUP : NormKind.parse(variant);
     }
 
     /** Points GroupNorm layers at their ND4J path for the {@link #GROUP_ND4J} variant, at the fused kernels otherwise. */
     private static void usePath(String variant) {
         System.setProperty(GroupNormalization.NATIVE_KERNELS_PROPERTY, Boolean.toString(!variant.equals(GROUP_ND4J)));
+        System.setProperty(Conv2D.DNNL_PROPERTY, Boolean.toString(!variant.equals(GROUP_DL4J_CONV)));
     }
 
     /** A positive whole number from the environment, or the default; anything else is refused (exit 2). */

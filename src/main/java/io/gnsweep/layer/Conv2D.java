@@ -18,6 +18,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public class Conv2D extends ConvolutionLayer {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * System property: {@code false} makes every Conv2D run DL4J's convolution even where the oneDNN path applies
+     * (read on every call, so that a benchmark can compare the two in one JVM).
+     */
+    public static final String DNNL_PROPERTY = ConvKernels.PROPERTY;
+
     /** For JSON deserialisation. */
     public Conv2D() {}
 

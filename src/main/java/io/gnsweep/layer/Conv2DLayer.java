@@ -40,6 +40,10 @@ public class Conv2DLayer extends ConvolutionLayer {
     }
 
     private final Plans plans = new Plans();
+    /** The last input shape seen and what it gave (a step's calls all have the batch's shape): no lookups then. */
+    private long[] lastShape;
+    private long[] lastDims;
+    private long lastPlan;
 
     public Conv2DLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -93,7 +97,15 @@ public class Conv2DLayer extends ConvolutionLayer {
         return d == null ? null : ConvKernels.implementation(plan(d));
     }
 
+    /** Whether gnsweep's oneDNN convolution is built and loaded here (it may still be switched off, see Conv2D). */
+    public static boolean dnnlAvailable() {
+        return ConvKernels.unavailableReason() == null;
+    }
+
     private long plan(long[] d) {
+        if (d == lastDims && lastPlan != 0) {
+            return lastPlan;
+        }
         String key = d[0] + "x" + d[2] + "x" + d[3];
         synchronized (plans) {
             Long h = plans.handles.get(key);
@@ -101,6 +113,9 @@ public class Conv2DLayer extends ConvolutionLayer {
                 h = ConvKernels.create(d, layerConf().hasBias());
                 plans.handles.put(key, h);
                 plans.dims.put(key, d);
+            }
+            if (d == lastDims) {
+                lastPlan = h;
             }
             return h;
         }
@@ -112,6 +127,24 @@ public class Conv2DLayer extends ConvolutionLayer {
      * layer's channels, no dilation, identity activation, no dropout or weight noise, no negative padding.
      */
     long[] fusedDims(INDArray in) {
+        if (!ConvKernels.use(dataType) || in == null) {
+            return null;
+        }
+        long[] shape = in.shape();
+        if (lastDims != null && java.util.Arrays.equals(shape, lastShape) && in.dataType() == DataType.FLOAT) {
+            return lastDims;
+        }
+        long[] d = computeDims(in);
+        if (d != null) {
+            lastShape = shape;
+            lastDims = d;
+            lastPlan = 0;
+            plan(d);
+        }
+        return d;
+    }
+
+    private long[] computeDims(INDArray in) {
         org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
         if (!ConvKernels.use(dataType) || in == null || in.rank() != 4 || in.dataType() != DataType.FLOAT
                 || c.getCnn2dDataFormat() != CNN2DFormat.NCHW || c.getDilation()[0] != 1 || c.getDilation()[1] != 1
