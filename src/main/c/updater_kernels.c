@@ -1,6 +1,7 @@
 /*
  * Fused optimiser updates for the CPU (gnsweep's io.gnsweep.optim.UpdaterKernels; JNI): Adam in DL4J's form
- * (io.gnsweep.optim.FusedAdam) and SGD with momentum in PyTorch's form (io.gnsweep.optim.SgdMomentum).
+ * (io.gnsweep.optim.FusedAdam), SGD with momentum in PyTorch's form (io.gnsweep.optim.SgdMomentum) and L2 added to
+ * the gradient before either (io.gnsweep.optim.FusedL2).
  *
  * Each is one pass over the parameters' gradient and the updater's state, where ND4J makes one pass per
  * operation (SGD: 3-4) or runs a scalar loop (libnd4j's adam_updater: ~7 ns per value on this machine).
@@ -67,12 +68,20 @@
         }                                                                                                   \
     }
 
+/* L2 before the updater, libnd4j's Axpy op as DL4J's L2Regularization runs it: g = g + c·w. */
+#define L2_DEFINE(T, SUFFIX)                                                                                \
+    UP_CLONES static void l2_##SUFFIX(T *restrict g, const T *restrict w, int64_t lo, int64_t hi, T c) {    \
+        for (int64_t i = lo; i < hi; i++) g[i] = g[i] + c * w[i];                                           \
+    }
+
 #define sqrtf32 sqrtf
 #define sqrtf64 sqrt
 ADAM_DEFINE(float, f32)
 ADAM_DEFINE(double, f64)
 SGD_DEFINE(float, f32)
 SGD_DEFINE(double, f64)
+L2_DEFINE(float, f32)
+L2_DEFINE(double, f64)
 
 #pragma GCC pop_options
 
@@ -108,5 +117,20 @@ JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_sgd0(JNIEnv *env, jc
             sgd_f32(PTR(float, g), PTR(float, v), lo, hi, (float)lr, (float)mu, nesterov);
         else
             sgd_f64(PTR(double, g), PTR(double, v), lo, hi, lr, mu, nesterov);
+    }
+}
+
+JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_l20(JNIEnv *env, jclass cls, jint dtype, jlong g,
+        jlong w, jlong n, jdouble c) {
+    (void)env;
+    (void)cls;
+    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
+        if (dtype == 0)
+            l2_f32(PTR(float, g), PTR(float, w), lo, hi, (float)c);
+        else
+            l2_f64(PTR(double, g), PTR(double, w), lo, hi, c);
     }
 }

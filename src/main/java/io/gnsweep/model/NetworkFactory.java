@@ -6,6 +6,8 @@ import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.layer.MaxPool;
 import io.gnsweep.layer.Relu;
 import io.gnsweep.optim.FusedAdam;
+import io.gnsweep.optim.FusedL2;
+import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -73,7 +75,7 @@ public final class NetworkFactory {
                 ConvolutionLayer.Builder conv = new Conv2D.Builder(3, 3).name(name).nOut(channels)
                         .hasBias(!normalised).activation(Activation.IDENTITY);
                 if (s.weightDecay() > 0) {
-                    conv.l2(s.weightDecay());
+                    conv.regularization(List.of(new FusedL2(s.weightDecay())));
                 }
                 list.layer(index++, conv.build());
                 if (normalised) {
@@ -89,7 +91,7 @@ public final class NetworkFactory {
         OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
                 .nOut(s.classes()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
         if (s.weightDecay() > 0) {
-            out.l2(s.weightDecay());
+            out.regularization(List.of(new FusedL2(s.weightDecay())));
         }
         list.layer(index, out.build());
         list.setInputType(InputType.convolutional(s.height(), s.imageWidth(), s.channels()));

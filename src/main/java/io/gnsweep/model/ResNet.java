@@ -2,6 +2,7 @@ package io.gnsweep.model;
 
 import io.gnsweep.layer.Conv2D;
 import io.gnsweep.layer.Relu;
+import io.gnsweep.optim.FusedL2;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -125,7 +126,7 @@ public final class ResNet {
         OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(s.classes())
                 .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
         if (s.weightDecay() > 0) {
-            out.l2(s.weightDecay());
+            out.regularization(List.of(new FusedL2(s.weightDecay())));
         }
         g.addLayer("output", out.build(), "pool");
         g.setOutputs("output");
@@ -161,7 +162,7 @@ public final class ResNet {
                     .padding(kernel / 2, kernel / 2).nOut(channels).hasBias(!normalised)
                     .activation(Activation.IDENTITY).name(name);
             if (s.weightDecay() > 0) {
-                conv.l2(s.weightDecay()); // weights only: DL4J's l2 leaves biases (l2Bias) and norm γ/β alone
+                conv.regularization(List.of(new FusedL2(s.weightDecay()))); // weights only: DL4J's l2 leaves biases (l2Bias) and norm γ/β alone
             }
             g.addLayer(name, conv.build(), input);
             if (!normalised) {

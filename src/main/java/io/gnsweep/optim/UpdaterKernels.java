@@ -66,6 +66,20 @@ final class UpdaterKernels {
         return true;
     }
 
+    /** L2 before the updater, as DL4J's L2Regularization computes it (libnd4j's Axpy op): g = g + c·w. */
+    static boolean l2(INDArray g, INDArray w, double c) {
+        DataType t = g.dataType();
+        if (!applies(t, g, w)) {
+            return false;
+        }
+        try {
+            l20(code(t), NativeArrays.address(g), NativeArrays.address(w), g.length(), c);
+        } finally {
+            NativeArrays.keepAlive(g, w);
+        }
+        return true;
+    }
+
     private static boolean applies(DataType t, INDArray... arrays) {
         if (!NativeArrays.use(t)) {
             return false;
@@ -85,6 +99,8 @@ final class UpdaterKernels {
 
     private static native void adam0(int dtype, long g, long m, long v, long n, double b1, double b2, double alpha,
             double eps);
+
+    private static native void l20(int dtype, long g, long w, long n, double c);
 
     private static native void sgd0(int dtype, long g, long v, long n, double lr, double mu, boolean nesterov);
 }

@@ -1,0 +1,60 @@
+package io.gnsweep.optim;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.schedule.FixedSchedule;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * DL4J's {@link L2Regularization} (L2 added to the gradient before the updater, g + l2·w; the same score and
+ * schedule), whose step is one pass of a fused CPU kernel ({@link UpdaterKernels#l2}) giving the bits of DL4J's
+ * Axpy op, instead of an ND4J op per parameter array: DL4J applies regularization array by array, and at batch 2
+ * those ops were ~15% of a ResNet-20 training step (docs/speed.md). Elsewhere (another backend, the kernels off)
+ * DL4J's op runs. Use it where DL4J takes a regularization: {@code builder.regularization(List.of(new FusedL2(5e-4)))}.
+ */
+public class FusedL2 extends L2Regularization {
+    private static final long serialVersionUID = 1L;
+
+    public FusedL2(double l2) {
+        this(new FixedSchedule(l2));
+    }
+
+    public FusedL2(@JsonProperty("l2") ISchedule l2) {
+        super(l2);
+    }
+
+    @Override
+    public void apply(INDArray param, INDArray gradView, double lr, int iteration, int epoch) {
+        if (!UpdaterKernels.l2(gradView, param, l2.valueAt(iteration, epoch))) {
+            super.apply(param, gradView, lr, iteration, epoch);
+        }
+    }
+
+    @Override
+    public Regularization clone() {
+        return new FusedL2(l2.clone());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FusedL2 && super.equals(o);
+    }
+
+    /** DL4J's L2Regularization equals any L2Regularization that can equal it: a FusedL2 only equals FusedL2s. */
+    @Override
+    protected boolean canEqual(Object other) {
+        return other instanceof FusedL2;
+    }
+
+    @Override
+    public String toString() {
+        return "FusedL2(l2=" + l2 + ")";
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * super.hashCode() + 1;
+    }
+}
