@@ -180,13 +180,17 @@ done:
 
 /* Points the argument's user memory at the caller's array and, for an input, brings it into the primitive's
  * format. */
-static int bind_in(plan_t *p, arg_t *a, jlong address) {
-    CHECK(p, dnnl_memory_set_data_handle(a->user, (void *)(intptr_t)address));
+static int reorder(plan_t *p, arg_t *a, dnnl_memory_t from, dnnl_memory_t to) {
     if (a->reorder) {
-        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a->user}, {DNNL_ARG_TO, a->prim}};
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
         CHECK(p, dnnl_primitive_execute(a->reorder, p->stream, 2, args));
     }
     return 0;
+}
+
+static int bind_in(plan_t *p, arg_t *a, jlong address) {
+    CHECK(p, dnnl_memory_set_data_handle(a->user, (void *)(intptr_t)address));
+    return reorder(p, a, a->user, a->prim);
 }
 
 static int bind_out(plan_t *p, arg_t *a, jlong address) {
@@ -194,12 +198,9 @@ static int bind_out(plan_t *p, arg_t *a, jlong address) {
     return 0;
 }
 
+/* After the primitive ran: brings an output from the primitive's format into the caller's array. */
 static int flush_out(plan_t *p, arg_t *a) {
-    if (a->reorder) {
-        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a->prim}, {DNNL_ARG_TO, a->user}};
-        CHECK(p, dnnl_primitive_execute(a->reorder, p->stream, 2, args));
-    }
-    return 0;
+    return reorder(p, a, a->prim, a->user);
 }
 
 static int forward(plan_t *p, jlong x, jlong w, jlong b, jlong y) {

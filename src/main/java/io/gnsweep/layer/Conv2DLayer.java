@@ -1,6 +1,7 @@
 package io.gnsweep.layer;
 
 import java.lang.ref.Cleaner;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -27,23 +28,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public class Conv2DLayer extends ConvolutionLayer {
     private static final Cleaner CLEANER = Cleaner.create();
 
+    /** A plan's sizes (see {@link #fusedDims}) and its native handle. */
+    private record Plan(long[] dims, long handle) {}
+
     /** The plans by input shape; a separate object, so that the cleaner holds it and not the layer. */
     private static final class Plans implements Runnable {
-        final Map<String, long[]> dims = new HashMap<>();
-        final Map<String, Long> handles = new HashMap<>();
+        final Map<String, Plan> byShape = new HashMap<>();
 
         @Override
         public synchronized void run() {
-            handles.values().forEach(ConvKernels::free);
-            handles.clear();
+            byShape.values().forEach(p -> ConvKernels.free(p.handle()));
+            byShape.clear();
         }
     }
 
     private final Plans plans = new Plans();
-    /** The last input shape seen and what it gave (a step's calls all have the batch's shape): no lookups then. */
+    /** The last input shape and its plan (a step's calls all have the batch's shape): no lookup then. */
     private long[] lastShape;
-    private long[] lastDims;
-    private long lastPlan;
+    private Plan last;
 
     public Conv2DLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -53,10 +55,11 @@ public class Conv2DLayer extends ConvolutionLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
-        long[] d = fusedDims(input);
-        if (d == null) {
+        Plan p = planFor(input);
+        if (p == null) {
             return super.activate(training, workspaceMgr);
         }
+        long[] d = p.dims();
         INDArray x = LayerPlumbing.contiguous(input);
         INDArray w = params.get(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray b = layerConf().hasBias() ? params.get(ConvolutionParamInitializer.BIAS_KEY) : null;
@@ -64,7 +67,7 @@ public class Conv2DLayer extends ConvolutionLayer {
         long ow = ConvKernels.outSize(d[3], d[6], d[8], d[10], d[12]);
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {d[0], d[4], oh, ow},
                 'c');
-        ConvKernels.forward(plan(d), d, x, LayerPlumbing.contiguous(w), b == null ? null : LayerPlumbing.contiguous(b),
+        ConvKernels.forward(p.handle(), d, x, LayerPlumbing.contiguous(w), b == null ? null : LayerPlumbing.contiguous(b),
                 y);
         return y;
     }
@@ -72,17 +75,18 @@ public class Conv2DLayer extends ConvolutionLayer {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        long[] d = fusedDims(input);
-        if (d == null) {
+        Plan p = planFor(input);
+        if (p == null) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
+        long[] d = p.dims();
         INDArray x = LayerPlumbing.contiguous(input);
         INDArray w = LayerPlumbing.contiguous(params.get(ConvolutionParamInitializer.WEIGHT_KEY));
         INDArray dy = LayerPlumbing.contiguous(epsilon.castTo(dataType));
         INDArray dw = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray db = layerConf().hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
-        ConvKernels.backward(plan(d), d, x, w, dy, dx, dw, db);
+        ConvKernels.backward(p.handle(), d, x, w, dy, dx, dw, db);
         Gradient g = new DefaultGradient();
         if (db != null) {
             g.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, db);
@@ -93,8 +97,8 @@ public class Conv2DLayer extends ConvolutionLayer {
 
     /** The name oneDNN gives the implementation of the forward pass for this input (null where DL4J's runs). */
     public String implementation(INDArray in) {
-        long[] d = fusedDims(in);
-        return d == null ? null : ConvKernels.implementation(plan(d));
+        Plan p = planFor(in);
+        return p == null ? null : ConvKernels.implementation(p.handle());
     }
 
     /** Whether gnsweep's oneDNN convolution is built and loaded here (it may still be switched off, see Conv2D). */
@@ -102,23 +106,27 @@ public class Conv2DLayer extends ConvolutionLayer {
         return ConvKernels.unavailableReason() == null;
     }
 
-    private long plan(long[] d) {
-        if (d == lastDims && lastPlan != 0) {
-            return lastPlan;
+    /** The plan for this input, made on its shape's first use; null where DL4J's code runs (see fusedDims). */
+    private Plan planFor(INDArray in) {
+        if (!ConvKernels.use(dataType) || in == null) {
+            return null;
+        }
+        long[] shape = in.shape();
+        if (last != null && in.dataType() == DataType.FLOAT && Arrays.equals(shape, lastShape)) {
+            return last;
+        }
+        long[] d = computeDims(in);
+        if (d == null) {
+            return null;
         }
         String key = d[0] + "x" + d[2] + "x" + d[3];
+        Plan p;
         synchronized (plans) {
-            Long h = plans.handles.get(key);
-            if (h == null) {
-                h = ConvKernels.create(d, layerConf().hasBias());
-                plans.handles.put(key, h);
-                plans.dims.put(key, d);
-            }
-            if (d == lastDims) {
-                lastPlan = h;
-            }
-            return h;
+            p = plans.byShape.computeIfAbsent(key, k -> new Plan(d, ConvKernels.create(d, layerConf().hasBias())));
         }
+        lastShape = shape;
+        last = p;
+        return p;
     }
 
     /**
@@ -127,26 +135,13 @@ public class Conv2DLayer extends ConvolutionLayer {
      * layer's channels, no dilation, identity activation, no dropout or weight noise, no negative padding.
      */
     long[] fusedDims(INDArray in) {
-        if (!ConvKernels.use(dataType) || in == null) {
-            return null;
-        }
-        long[] shape = in.shape();
-        if (lastDims != null && java.util.Arrays.equals(shape, lastShape) && in.dataType() == DataType.FLOAT) {
-            return lastDims;
-        }
-        long[] d = computeDims(in);
-        if (d != null) {
-            lastShape = shape;
-            lastDims = d;
-            lastPlan = 0;
-            plan(d);
-        }
-        return d;
+        Plan p = planFor(in);
+        return p == null ? null : p.dims();
     }
 
     private long[] computeDims(INDArray in) {
         org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
-        if (!ConvKernels.use(dataType) || in == null || in.rank() != 4 || in.dataType() != DataType.FLOAT
+        if (in.rank() != 4 || in.dataType() != DataType.FLOAT
                 || c.getCnn2dDataFormat() != CNN2DFormat.NCHW || c.getDilation()[0] != 1 || c.getDilation()[1] != 1
                 || !(c.getActivationFn() instanceof ActivationIdentity) || c.getIDropout() != null
                 || c.getWeightNoise() != null || in.size(1) != c.getNIn()) {

@@ -1,10 +1,6 @@
 package io.gnsweep.layer;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -104,16 +100,9 @@ final class ConvKernels {
         if (base != null) {
             return "the fused kernels did not load: " + base;
         }
-        try (InputStream in = ConvKernels.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
+        try {
+            if (!NativeKernels.loadFromJar(RESOURCE)) {
                 return reason(RESOURCE + " is not on the classpath (built without oneDNN's headers, libdnnl-dev?)");
-            }
-            Path file = Files.createTempFile("gnsweep_dnnl", ".so");
-            try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                System.load(file.toAbsolutePath().toString());
-            } finally {
-                Files.deleteIfExists(file);
             }
             return null;
         } catch (IOException | UnsatisfiedLinkError | SecurityException e) {

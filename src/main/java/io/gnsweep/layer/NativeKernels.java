@@ -285,16 +285,9 @@ final class NativeKernels {
         // ND4J first: the kernels link libgomp, and must share the OpenMP runtime (and thread setting) that
         // ND4J's CPU backend loads from its own jar
         Nd4j.getEnvironment();
-        try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
+        try {
+            if (!loadFromJar(RESOURCE)) {
                 return reason(RESOURCE + " is not on the classpath (built without gcc?)");
-            }
-            Path file = Files.createTempFile("gnsweep_kernels", ".so");
-            try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                System.load(file.toAbsolutePath().toString());
-            } finally {
-                Files.deleteIfExists(file); // the mapping stays valid once loaded
             }
             return null;
         } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
@@ -302,6 +295,26 @@ final class NativeKernels {
             String why = "loading " + RESOURCE + " failed: " + e;
             LOG.warn("GroupNorm native CPU kernels unavailable ({}); the layer uses its slower ND4J ops", why);
             return why;
+        }
+    }
+
+    /**
+     * Loads a native library that travels in the jar: copied to a temporary file, loaded, the file removed (the
+     * mapping stays valid once loaded). False, having done nothing, when the jar does not hold it.
+     */
+    static boolean loadFromJar(String resource) throws IOException {
+        try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                return false;
+            }
+            Path file = Files.createTempFile("gnsweep_native", ".so");
+            try {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                System.load(file.toAbsolutePath().toString());
+            } finally {
+                Files.deleteIfExists(file);
+            }
+            return true;
         }
     }
 
