@@ -23,7 +23,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The computation of a {@link Conv2D} layer: {@link ConvKernels} where they apply (see Conv2D), else DL4J's
  * ConvolutionLayer code. Output sizes and padding come from DL4J's own rules ({@code ConvolutionUtils}), Same
  * mode's uneven padding included; each input shape (the last, smaller batch of an epoch, the test batches) gets
- * its own plan, kept for the layer's life and freed with it.
+ * its own plan, kept until {@link #releasePlans} or until the layer is collected.
  */
 public class Conv2DLayer extends ConvolutionLayer {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -99,6 +99,21 @@ public class Conv2DLayer extends ConvolutionLayer {
     public String implementation(INDArray in) {
         Plan p = planFor(in);
         return p == null ? null : ConvKernels.implementation(p.handle());
+    }
+
+    /**
+     * Frees this layer's plans now (a finished trial's network is garbage long before a mostly idle heap collects
+     * it); the layer still works afterwards, making plans again on first use.
+     */
+    public void releasePlans() {
+        plans.run();
+        last = null;
+        lastShape = null;
+    }
+
+    /** oneDNN plans made and not yet freed in this JVM, over all layers. */
+    public static long livePlans() {
+        return ConvKernels.livePlans();
     }
 
     /** Whether gnsweep's oneDNN convolution is built and loaded here (it may still be switched off, see Conv2D). */

@@ -1,6 +1,7 @@
 package io.gnsweep.layer;
 
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -21,6 +22,7 @@ final class ConvKernels {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConvKernels.class);
     private static final String UNAVAILABLE = load();
+    private static final AtomicLong LIVE = new AtomicLong();
 
     private ConvKernels() {}
 
@@ -41,11 +43,19 @@ final class ConvKernels {
      * Freed by {@link #free}; an IllegalStateException names what oneDNN refused.
      */
     static long create(long[] dims, boolean hasBias) {
-        return create0(dims, hasBias ? 1 : 0);
+        long plan = create0(dims, hasBias ? 1 : 0);
+        LIVE.incrementAndGet();
+        return plan;
     }
 
     static void free(long plan) {
         free0(plan);
+        LIVE.decrementAndGet();
+    }
+
+    /** Plans made and not yet freed, in this JVM. */
+    static long livePlans() {
+        return LIVE.get();
     }
 
     /** The implementation oneDNN chose for the plan's forward pass, e.g. {@code jit:avx2}. */

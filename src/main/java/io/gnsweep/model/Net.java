@@ -1,6 +1,8 @@
 package io.gnsweep.model;
 
+import io.gnsweep.layer.Conv2DLayer;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -33,6 +35,20 @@ public interface Net {
 
     /** The DL4J object itself. */
     org.deeplearning4j.nn.api.Model dl4j();
+
+    /**
+     * Frees the native resources its layers hold beyond ND4J's arrays (the convolutions' oneDNN plans) now instead
+     * of when the network is collected. The network stays usable: what it needs again is made on first use.
+     */
+    default void release() {
+        Layer[] layers = dl4j() instanceof ComputationGraph g ? g.getLayers()
+                : ((MultiLayerNetwork) dl4j()).getLayers();
+        for (Layer l : layers) {
+            if (l instanceof Conv2DLayer c) {
+                c.releasePlans();
+            }
+        }
+    }
 
     /** Wraps a multi-layer network. */
     static Net of(MultiLayerNetwork n) {

@@ -70,6 +70,7 @@ final class ResultSchema {
             .required(INT64).as(UTC_MICROS).named(STARTED_AT)
             .required(INT64).as(UTC_MICROS).named(FINISHED_AT)
             .required(INT32).named(ATTEMPT)
+            .optional(BINARY).as(stringType()).named(RUN_ID)
             .required(BINARY).as(stringType()).named(EXECUTOR_ID)
             .required(BINARY).as(stringType()).named(HOST)
             .required(BINARY).as(stringType()).named(DEVICE)

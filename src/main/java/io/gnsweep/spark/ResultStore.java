@@ -121,11 +121,6 @@ final class ResultStore implements Serializable {
         return rows.isEmpty() ? null : rows.get(0);
     }
 
-    /** When the trial's row was written (file modification time, ms since the epoch). */
-    long modifiedAt(String trialId) throws IOException {
-        return fs().getFileStatus(trialFile(trialId)).getModificationTime();
-    }
-
     /** Ids of the trials with a result row. */
     Set<String> finished() throws IOException {
         Set<String> ids = new TreeSet<>();
@@ -143,8 +138,9 @@ final class ResultStore implements Serializable {
     }
 
     /** The columns of a trial row that the end-of-sweep summary and {@code --rerun-failed} need. */
+    /** A trial row's key columns; runId is null in rows written before the column existed. */
     record TrialRow(String sweepId, String trialId, String norm, Integer groups, int batchSize, String status,
-                    String error, Double testAccuracy) {}
+                    String error, Double testAccuracy, String runId) {}
 
     /** Threads that read trial rows at once: one-row files on an object store cost a round trip each. */
     static final int READ_THREADS = 16;
@@ -202,7 +198,8 @@ final class ResultStore implements Serializable {
                         g.getString(NORM, 0), isSet(g, GROUPS) ? g.getInteger(GROUPS, 0) : null,
                         g.getInteger(BATCH_SIZE, 0), g.getString(STATUS, 0),
                         isSet(g, ERROR) ? g.getString(ERROR, 0) : null,
-                        isSet(g, TEST_ACCURACY) ? g.getDouble(TEST_ACCURACY, 0) : null));
+                        isSet(g, TEST_ACCURACY) ? g.getDouble(TEST_ACCURACY, 0) : null,
+                        isSet(g, RUN_ID) ? g.getString(RUN_ID, 0) : null));
             }
         }
         return rows;
@@ -340,7 +337,7 @@ final class ResultStore implements Serializable {
     }
 
     /** Where a result was produced. */
-    record Context(String sweepName, String sweepId, int attempt, String executorId, String host,
+    record Context(String sweepName, String sweepId, String runId, int attempt, String executorId, String host,
                    Provenance provenance) implements Serializable {}
 
     /** Makes the trial's result durable: its epochs, then its trial row. Replaces an earlier result. */
@@ -407,7 +404,8 @@ final class ResultStore implements Serializable {
         optional(g, IMAGES_PER_S, r.imagesPerS());
         g.append(EPOCHS_COMPLETED, r.epochs().size()).append(NUM_PARAMS, r.numParams())
                 .append(STARTED_AT, micros(r.startedAt())).append(FINISHED_AT, micros(r.finishedAt()))
-                .append(ATTEMPT, ctx.attempt()).append(EXECUTOR_ID, ctx.executorId())
+                .append(ATTEMPT, ctx.attempt()).append(RUN_ID, ctx.runId())
+                .append(EXECUTOR_ID, ctx.executorId())
                 .append(HOST, ctx.host()).append(DEVICE, r.device());
         Provenance v = ctx.provenance();
         optional(g, GNSWEEP_VERSION, v.gnsweepVersion());

@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -227,7 +228,7 @@ public final class SweepJob {
         LongAccumulator diverged = sc.sc().longAccumulator("gnsweep.trials.diverged");
         long started = System.currentTimeMillis();
         TrialTask task = new TrialTask(store, source, spec.name(), spec.sweepId(), sc.version(),
-                Provenance.detectGitCommit(), started, spec.cpuFallback(), done, failed, diverged);
+                Provenance.detectGitCommit(), UUID.randomUUID().toString(), spec.cpuFallback(), done, failed, diverged);
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gnsweep-progress");
             t.setDaemon(true);

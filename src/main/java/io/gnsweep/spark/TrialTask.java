@@ -40,14 +40,14 @@ final class TrialTask implements Serializable {
     private final String sweepId;
     private final String sparkVersion;
     private final String gitCommit;
-    private final long runStartedMillis;
+    private final String runId;
     private final boolean cpuFallback;
     private final LongAccumulator done;
     private final LongAccumulator failed;
     private final LongAccumulator diverged;
 
     TrialTask(ResultStore store, DataSource data, String sweepName, String sweepId, String sparkVersion,
-              String gitCommit, long runStartedMillis, boolean cpuFallback, LongAccumulator done,
+              String gitCommit, String runId, boolean cpuFallback, LongAccumulator done,
               LongAccumulator failed, LongAccumulator diverged) {
         this.cpuFallback = cpuFallback;
         this.store = store;
@@ -56,7 +56,7 @@ final class TrialTask implements Serializable {
         this.sweepId = sweepId;
         this.sparkVersion = sparkVersion;
         this.gitCommit = gitCommit;
-        this.runStartedMillis = runStartedMillis;
+        this.runId = runId;
         this.done = done;
         this.failed = failed;
         this.diverged = diverged;
@@ -66,19 +66,13 @@ final class TrialTask implements Serializable {
         TaskContext task = TaskContext.get();
         int attempt = task == null ? 0 : task.attemptNumber();
         String id = spec.trialId();
-        if (writtenByThisRun(id)) {
+        ResultStore.TrialRow written = writtenByThisRun(id);
+        if (written != null) {
             LOG.info("trial {}: result already written by this run (attempt {} skipped)", id, attempt);
             // The attempt that wrote it died before Spark took its accumulator updates (a lost executor, a crash
             // after the write): Spark applies the updates of one successful attempt per task, so this one counts
             // the trial, or the progress line ends short ("7/8 trials done" with all 8 written).
-            String status = null;
-            try {
-                ResultStore.TrialRow row = store.readTrialRow(id);
-                status = row == null ? null : row.status();
-            } catch (IOException e) { // being replaced by another attempt, or damaged: still one finished trial
-                LOG.warn("trial {}: could not read its written row for the progress counters ({})", id, e.toString());
-            }
-            count(status);
+            count(written.status());
             return;
         }
         String gpu = gpuAddress(task);
@@ -105,11 +99,15 @@ final class TrialTask implements Serializable {
                 : train(spec, device);
         crashIfAsked("spark.gnsweep.test.crashBeforeWrite", id, attempt);
         String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
-        store.write(result, new ResultStore.Context(sweepName, sweepId, attempt, executor, hostName(),
+        store.write(result, new ResultStore.Context(sweepName, sweepId, runId, attempt, executor, hostName(),
                 Provenance.here(sparkVersion, gitCommit)));
         LOG.info("trial {}: {}{}", id, result.status(), result.error() == null ? "" : " (" + result.error() + ")");
         crashIfAsked("spark.gnsweep.test.crashAfterWrite", id, attempt);
         count(result.status().name());
+        // The finished network's ND4J arrays are freed when the GC collects them, and a heap that sees mostly
+        // native allocation rarely runs a full collection: one per trial (minutes apart) returns that memory and
+        // lets the heap shrink, so an executor running trial after trial keeps a steady footprint.
+        System.gc();
     }
 
     /** Adds a finished trial to the driver's progress counters. */
@@ -150,8 +148,23 @@ final class TrialTask implements Serializable {
         return gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
     }
 
-    private boolean writtenByThisRun(String id) throws IOException {
-        return store.has(id) && store.modifiedAt(id) >= runStartedMillis;
+    /**
+     * The trial's row if an earlier attempt in this run wrote it (its run_id is this run's), else null: a row of an
+     * earlier run is one this run was asked to redo (a failed trial with --rerun-failed). Told by the id and not by
+     * the file's time, which object stores give to the second. A row that cannot be read (being replaced at this
+     * moment, or damaged) counts as not written: training again replaces it, still one file.
+     */
+    private ResultStore.TrialRow writtenByThisRun(String id) {
+        try {
+            if (!store.has(id)) {
+                return null;
+            }
+            ResultStore.TrialRow row = store.readTrialRow(id);
+            return row != null && runId.equals(row.runId()) ? row : null;
+        } catch (IOException e) {
+            LOG.warn("trial {}: could not read its existing row ({}); training it", id, e.toString());
+            return null;
+        }
     }
 
     private static Pattern pattern(String key) {

@@ -54,6 +54,7 @@ public final class ResultColumns {
     public static final String STARTED_AT = "started_at";
     public static final String FINISHED_AT = "finished_at";
     public static final String ATTEMPT = "attempt";
+    public static final String RUN_ID = "run_id";
     public static final String EXECUTOR_ID = "executor_id";
     public static final String HOST = "host";
     public static final String DEVICE = "device";
@@ -78,7 +79,7 @@ public final class ResultColumns {
             MOMENTUM, NESTEROV, WEIGHT_DECAY, LR_SCHEDULE, LR_MILESTONES, LR_DECAY, WARMUP_EPOCHS, AUGMENT,
             TRAIN_LIMIT, TEST_LIMIT, STATUS, ERROR, TEST_ACCURACY, TEST_LOSS, BEST_TEST_ACCURACY, TRAIN_LOSS,
             TRAIN_TIME_S, IMAGES_PER_S, EPOCHS_COMPLETED, NUM_PARAMS, STARTED_AT, FINISHED_AT, ATTEMPT,
-            EXECUTOR_ID, HOST, DEVICE, GNSWEEP_VERSION, GIT_COMMIT, DL4J_VERSION, ND4J_BACKEND, SPARK_VERSION,
+            RUN_ID, EXECUTOR_ID, HOST, DEVICE, GNSWEEP_VERSION, GIT_COMMIT, DL4J_VERSION, ND4J_BACKEND, SPARK_VERSION,
             JAVA_VERSION, OS, ARCH);
 
     /** The epochs table's columns, in the order of its schema. */

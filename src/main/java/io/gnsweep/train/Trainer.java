@@ -41,6 +41,7 @@ public final class Trainer {
         Instant started = Instant.now();
         List<EpochMetrics> epochs = new ArrayList<>();
         long numParams = 0;
+        Net net = null;
         try {
             NativeSetup.init();
             spec.validate();
@@ -50,7 +51,7 @@ public final class Trainer {
                 throw new IllegalArgumentException("batch-size = " + spec.batchSize() + " exceeds the "
                         + train.size() + " training images");
             }
-            Net net = network(spec, train);
+            net = network(spec, train);
             numParams = net.numParams();
             boolean decayed = spec.protocol().weightDecay() > 0;
             Augmentation augmentation = spec.protocol().augment() == Protocol.Augment.CROP_FLIP
@@ -91,6 +92,10 @@ public final class Trainer {
         } catch (Throwable t) {
             String message = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
             return new TrialResult(spec, TrialStatus.FAILED, message, epochs, numParams, started, Instant.now(), device);
+        } finally {
+            if (net != null) {
+                net.release(); // an executor runs trial after trial: their native plans must not wait for a GC
+            }
         }
     }
 

@@ -54,6 +54,7 @@ class ResultSchemaTest {
             + "  required int64 started_at (TIMESTAMP(MICROS,true));\n"
             + "  required int64 finished_at (TIMESTAMP(MICROS,true));\n"
             + "  required int32 attempt;\n"
+            + "  optional binary run_id (STRING);\n"
             + "  required binary executor_id (STRING);\n"
             + "  required binary host (STRING);\n"
             + "  required binary device (STRING);\n"

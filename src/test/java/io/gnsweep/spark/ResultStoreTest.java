@@ -39,7 +39,7 @@ class ResultStoreTest {
     }
 
     private static ResultStore.Context context(int attempt) {
-        return new ResultStore.Context("tiny", "sweep-1", attempt, "0", "localhost",
+        return new ResultStore.Context("tiny", "sweep-1", "run-1", attempt, "0", "localhost",
                 new Provenance("0", null, "1.0.0-M2.1", "CPU", "4.1", "17", "Linux", "amd64"));
     }
 

@@ -4,15 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.gnsweep.data.ImageDataset;
 import io.gnsweep.data.TrainTest;
+import io.gnsweep.layer.Conv2DLayer;
 import io.gnsweep.model.Model;
 import io.gnsweep.model.NormKind;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** One trial end to end on a small synthetic, learnable problem (no Spark, no files). */
@@ -64,6 +67,22 @@ class TrainerTest {
                 new EpochMetrics(2, 1, 1, 0.7, 1, 1), new EpochMetrics(3, 1, 1, 0.6, 1, 1)), 1, r.startedAt(), r.finishedAt(), "cpu");
         assertEquals(0.7, made.bestTestAccuracy());
         assertTrue(r.numParams() > 0);
+    }
+
+    /**
+     * An executor runs trial after trial in one JVM: a finished trial's oneDNN plans are freed when it ends, not
+     * when a GC happens to collect its network (before, a sweep driver grew by hundreds of MB per ResNet trial).
+     */
+    @Test
+    void aFinishedTrialLeavesNoConvolutionPlansBehind() {
+        assumeTrue(Conv2DLayer.dnnlAvailable(), "gnsweep's oneDNN convolution is not built here");
+        long before = Conv2DLayer.livePlans();
+        AtomicLong during = new AtomicLong();
+        TrialResult r = Trainer.run(spec(NormKind.GROUP, 2, 16, 3e-3, 1, 1), squares(100, 50, 6), "cpu", m -> { },
+                net -> during.set(Conv2DLayer.livePlans()));
+        assertEquals(TrialStatus.COMPLETE, r.status(), r.error());
+        assertTrue(during.get() > before, "plans while training: " + during.get() + ", before: " + before);
+        assertEquals(before, Conv2DLayer.livePlans(), "plans left after the trial");
     }
 
     @Test
