@@ -5,6 +5,7 @@ import io.gnsweep.layer.Conv2D;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.layer.MaxPool;
 import io.gnsweep.layer.Relu;
+import io.gnsweep.optim.BlockUpdaters;
 import io.gnsweep.optim.FusedAdam;
 import io.gnsweep.optim.FusedL2;
 import java.util.List;
@@ -97,6 +98,9 @@ public final class NetworkFactory {
         list.setInputType(InputType.convolutional(s.height(), s.imageWidth(), s.channels()));
         MultiLayerNetwork net = new MultiLayerNetwork(list.build());
         net.init();
+        if (BlockUpdaters.enabled()) {
+            BlockUpdaters.install(net);
+        }
         return net;
     }
 

@@ -2,6 +2,7 @@ package io.gnsweep.model;
 
 import io.gnsweep.layer.Conv2D;
 import io.gnsweep.layer.Relu;
+import io.gnsweep.optim.BlockUpdaters;
 import io.gnsweep.optim.FusedL2;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,6 +133,9 @@ public final class ResNet {
         g.setOutputs("output");
         ComputationGraph net = new ComputationGraph(g.build());
         net.init();
+        if (BlockUpdaters.enabled()) {
+            BlockUpdaters.install(net);
+        }
         if (s.zeroInitLastNorm()) {
             for (String layer : lastNorms) {
                 var l = net.getLayer(layer);

@@ -1,0 +1,134 @@
+package io.gnsweep.optim;
+
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * DL4J's network updaters on the path DL4J means for a network's own gradient.
+ *
+ * <p>DL4J's updater takes a gradient for "external" (computed by another network, as RL4J does) when
+ * {@code gradient.gradient()} is not the very object of the network's flattened gradient view; in 1.0.0-M2.1 that
+ * call returns a new reshaped view on every call, so every step takes the external path: for every parameter array,
+ * before and after the updater, it cuts new views of the whole parameter and gradient arrays (four per array per
+ * step), and it cuts the minibatch division's views again. At batch 2 that bookkeeping was a fifth of a ResNet-20
+ * step. These updaters hand DL4J's code the network's own view when the step's gradient is that same memory, so the
+ * standard path runs on the views made once when the updater is built: the same operations on the same numbers.
+ * A gradient over other memory still takes DL4J's external path. Every network gnsweep builds gets one unless
+ * {@link #PROPERTY} is false.
+ */
+public final class BlockUpdaters {
+    /** {@code -Dgnsweep.optim.blockUpdaters=false} leaves DL4J's own updaters (for comparisons). */
+    public static final String PROPERTY = "gnsweep.optim.blockUpdaters";
+
+    private BlockUpdaters() {}
+
+    /** Whether the networks gnsweep builds get these updaters (see {@link #PROPERTY}). */
+    public static boolean enabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
+    }
+
+    /** Gives the network this updater (before training: its state starts as DL4J's would). */
+    public static void install(MultiLayerNetwork net) {
+        net.setUpdater(new ForNetwork(net));
+    }
+
+    /** Gives the graph this updater (before training: its state starts as DL4J's would). */
+    public static void install(ComputationGraph graph) {
+        graph.setUpdater(new ForGraph(graph));
+    }
+
+    /** Whether the network's updater is one of these. */
+    public static boolean installed(MultiLayerNetwork net) {
+        return net.getUpdater() instanceof ForNetwork;
+    }
+
+    /** Whether the graph's updater is one of these. */
+    public static boolean installed(ComputationGraph graph) {
+        return graph.getUpdater() instanceof ForGraph;
+    }
+
+    /** The step's gradient with the network's own view object when it is the same memory, else unchanged. */
+    static Gradient own(Gradient g, INDArray view) {
+        INDArray flat = g.gradient();
+        if (flat == view || flat == null || view == null || flat.dataType() != view.dataType()
+                || flat.data().address() != view.data().address() || flat.offset() != view.offset()
+                || flat.length() != view.length() || flat.elementWiseStride() != 1 || view.elementWiseStride() != 1) {
+            return g; // (a reshaped view is a new DataBuffer object over the same memory: compared by address)
+        }
+        return new OwnView(g, view);
+    }
+
+    private static final class ForNetwork extends MultiLayerUpdater {
+        ForNetwork(MultiLayerNetwork net) {
+            super(net);
+        }
+
+        @Override
+        public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
+                                        LayerWorkspaceMgr workspaceMgr) {
+            super.update(own(gradient, getFlattenedGradientsView()), iteration, epoch, batchSize, workspaceMgr);
+        }
+    }
+
+    private static final class ForGraph extends ComputationGraphUpdater {
+        ForGraph(ComputationGraph graph) {
+            super(graph);
+        }
+
+        @Override
+        public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
+                                        LayerWorkspaceMgr workspaceMgr) {
+            super.update(own(gradient, getFlattenedGradientsView()), iteration, epoch, batchSize, workspaceMgr);
+        }
+    }
+
+    /** A gradient whose flattened form is the given view object; everything else is the original's. */
+    private record OwnView(Gradient g, INDArray view) implements Gradient {
+        @Override
+        public Map<String, INDArray> gradientForVariable() {
+            return g.gradientForVariable();
+        }
+
+        @Override
+        public INDArray gradient(List<String> order) {
+            return g.gradient(order);
+        }
+
+        @Override
+        public INDArray gradient() {
+            return view;
+        }
+
+        @Override
+        public void clear() {
+            g.clear();
+        }
+
+        @Override
+        public INDArray getGradientFor(String variable) {
+            return g.getGradientFor(variable);
+        }
+
+        @Override
+        public INDArray setGradientFor(String variable, INDArray gradient) {
+            return g.setGradientFor(variable, gradient);
+        }
+
+        @Override
+        public INDArray setGradientFor(String variable, INDArray gradient, Character flatteningOrder) {
+            return g.setGradientFor(variable, gradient, flatteningOrder);
+        }
+
+        @Override
+        public Character flatteningOrderForVariable(String variable) {
+            return g.flatteningOrderForVariable(variable);
+        }
+    }
+}
