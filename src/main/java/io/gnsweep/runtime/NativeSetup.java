@@ -30,7 +30,8 @@ public final class NativeSetup {
      * profile of training (more native samples than the ops themselves), so gnsweep sets it to 0 (no check)
      * unless the user set it, in either spelling JavaCPP reads. What the check added was a GC trigger on
      * resident size; without it, arrays outside workspaces are freed when the Java heap is next collected
-     * (training allocates in reused workspaces and its batches on the heap too), and
+     * (training allocates in reused workspaces and its batches on the heap too), which {@link MemoryWatch}
+     * brings forward when resident memory grows, and
      * {@code org.bytedeco.javacpp.maxBytes} still bounds JavaCPP's own allocations (not ND4J's buffers).
      */
     public static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
@@ -70,6 +71,7 @@ public final class NativeSetup {
                 System.setProperty(HELPERS_DISABLE, "false");
             }
             Nd4j.create(1); // loads the backend now, so a failure surfaces here with its cause
+            MemoryWatch.start();
             initialised = true;
             LOG.info("ND4J backend {} ({}), oneDNN {}, native threads {}", backend(),
                     System.getProperty(PLATFORM_EXTENSION, "plain"), oneDnnEnabled(), Nd4j.getEnvironment().maxThreads());
