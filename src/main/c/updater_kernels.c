@@ -87,21 +87,30 @@ L2_DEFINE(double, f64)
 
 #define PTR(T, a) ((T *)(intptr_t)(a))
 
+/*
+ * Runs the statement given (which reads lo and hi) over [0, n) in blocks of BLOCK values, on OpenMP's threads
+ * from PARALLEL_MIN values up.
+ */
+#define FOR_BLOCKS(n, ...)                                                                                  \
+    do {                                                                                                    \
+        const int64_t n_ = (n), blocks_ = (n_ + BLOCK - 1) / BLOCK;                                         \
+        _Pragma("omp parallel for schedule(static) if (n_ >= PARALLEL_MIN)")                                \
+        for (int64_t b_ = 0; b_ < blocks_; b_++) {                                                          \
+            const int64_t lo = b_ * BLOCK, hi = lo + BLOCK < n_ ? lo + BLOCK : n_;                          \
+            __VA_ARGS__;                                                                                    \
+        }                                                                                                   \
+    } while (0)
+
 /* dtype: 0 float32, 1 float64 (io.gnsweep.optim.UpdaterKernels). */
 JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_adam0(JNIEnv *env, jclass cls, jint dtype, jlong g,
         jlong m, jlong v, jlong n, jdouble b1, jdouble b2, jdouble alpha, jdouble eps) {
     (void)env;
     (void)cls;
-    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
-#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
-        if (dtype == 0)
-            adam_f32(PTR(float, g), PTR(float, m), PTR(float, v), lo, hi, (float)b1, (float)b2, (float)alpha,
-                     (float)eps);
-        else
-            adam_f64(PTR(double, g), PTR(double, m), PTR(double, v), lo, hi, b1, b2, alpha, eps);
-    }
+    if (dtype == 0)
+        FOR_BLOCKS(n, adam_f32(PTR(float, g), PTR(float, m), PTR(float, v), lo, hi, (float)b1, (float)b2,
+                               (float)alpha, (float)eps));
+    else
+        FOR_BLOCKS(n, adam_f64(PTR(double, g), PTR(double, m), PTR(double, v), lo, hi, b1, b2, alpha, eps));
 }
 
 /* v == 0: no momentum state (mu = 0). */
@@ -109,28 +118,18 @@ JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_sgd0(JNIEnv *env, jc
         jlong v, jlong n, jdouble lr, jdouble mu, jboolean nesterov) {
     (void)env;
     (void)cls;
-    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
-#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
-        if (dtype == 0)
-            sgd_f32(PTR(float, g), PTR(float, v), lo, hi, (float)lr, (float)mu, nesterov);
-        else
-            sgd_f64(PTR(double, g), PTR(double, v), lo, hi, lr, mu, nesterov);
-    }
+    if (dtype == 0)
+        FOR_BLOCKS(n, sgd_f32(PTR(float, g), PTR(float, v), lo, hi, (float)lr, (float)mu, nesterov));
+    else
+        FOR_BLOCKS(n, sgd_f64(PTR(double, g), PTR(double, v), lo, hi, lr, mu, nesterov));
 }
 
 JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_l20(JNIEnv *env, jclass cls, jint dtype, jlong g,
         jlong w, jlong n, jdouble c) {
     (void)env;
     (void)cls;
-    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
-#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
-        if (dtype == 0)
-            l2_f32(PTR(float, g), PTR(float, w), lo, hi, (float)c);
-        else
-            l2_f64(PTR(double, g), PTR(double, w), lo, hi, c);
-    }
+    if (dtype == 0)
+        FOR_BLOCKS(n, l2_f32(PTR(float, g), PTR(float, w), lo, hi, (float)c));
+    else
+        FOR_BLOCKS(n, l2_f64(PTR(double, g), PTR(double, w), lo, hi, c));
 }
