@@ -199,7 +199,7 @@ public final class SweepJob {
                     todo.add(t);
                 }
             }
-            todo = scheduleOrder(todo);
+            todo = scheduleOrder(todo, spec.trials());
             out.printf(Locale.ROOT, "%d of %d trials to run (%d already finished), master %s, %d CPU(s) per trial%n",
                     todo.size(), spec.trials().size(), spec.trials().size() - todo.size(), sc.master(), taskCpus);
             if (!todo.isEmpty()) {
@@ -247,11 +247,13 @@ public final class SweepJob {
     /**
      * The order trials are handed to Spark in: seed by seed in the spec's order (every cell's first seed, then
      * every cell's second, ...), so that a sweep cut off after some hours holds whole seeds of every cell rather
-     * than all seeds of a few; longest first within a seed, so that short trials fill the slots at the end.
+     * than all seeds of a few; longest first within a seed, so that short trials fill the slots at the end. The
+     * seeds' order is the whole spec's ({@code all}), not that of the trials left: a resumed sweep whose first
+     * cell has its first seed done still finishes the first seed everywhere before starting the second.
      */
-    static List<TrialSpec> scheduleOrder(List<TrialSpec> todo) {
+    static List<TrialSpec> scheduleOrder(List<TrialSpec> todo, List<TrialSpec> all) {
         List<Long> seeds = new ArrayList<>();
-        for (TrialSpec t : todo) {
+        for (TrialSpec t : all) {
             if (!seeds.contains(t.seed())) {
                 seeds.add(t.seed());
             }

@@ -16,7 +16,7 @@ class ScheduleOrderTest {
     @Test
     void everyCellsFirstSeedComesBeforeAnySecondSeed() {
         SweepSpec spec = SweepSpec.load(Path.of("conf/sweeps/fashion-resnet-batch.conf"), List.of());
-        List<TrialSpec> order = SweepJob.scheduleOrder(spec.trials());
+        List<TrialSpec> order = SweepJob.scheduleOrder(spec.trials(), spec.trials());
         assertEquals(new HashSet<>(spec.trials()), new HashSet<>(order));
         assertEquals(spec.trials().size(), order.size());
         int cells = spec.trials().size() / 3;
@@ -34,9 +34,24 @@ class ScheduleOrderTest {
     @Test
     void seedsKeepTheSpecsOrderNotTheirNumericOrder() {
         SweepSpec spec = SweepSpec.load(null, List.of("axes.norm=[group]", "axes.seed=[7,3]", "axes.batch-size=[8,64]"));
-        List<TrialSpec> order = SweepJob.scheduleOrder(spec.trials());
+        List<TrialSpec> order = SweepJob.scheduleOrder(spec.trials(), spec.trials());
         assertEquals(List.of(7L, 7L, 3L, 3L), order.stream().map(TrialSpec::seed).toList());
         assertEquals(8, order.get(0).batchSize());
         assertEquals(64, order.get(1).batchSize());
+    }
+
+    @Test
+    void aResumedSweepFinishesTheFirstSeedEverywhereFirst() {
+        SweepSpec spec = SweepSpec.load(Path.of("conf/sweeps/fashion-resnet-batch.conf"), List.of());
+        // batch 2's first seed is done (both norms): the trials left start with the first seed's other cells
+        List<TrialSpec> todo = spec.trials().stream()
+                .filter(t -> !(t.batchSize() == 2 && t.seed() == 1)).toList();
+        List<TrialSpec> order = SweepJob.scheduleOrder(todo, spec.trials());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(1, order.get(i).seed(), "position " + i + ": " + order.get(i).trialId());
+        }
+        assertEquals(4, order.get(0).batchSize());
+        assertEquals(2, order.get(8).seed());
+        assertEquals(2, order.get(8).batchSize());
     }
 }
