@@ -1,7 +1,7 @@
 /*
  * Fused optimiser updates for the CPU (gnsweep's io.gnsweep.optim.UpdaterKernels; JNI): Adam in DL4J's form
  * (io.gnsweep.optim.FusedAdam), SGD with momentum in PyTorch's form (io.gnsweep.optim.SgdMomentum) and L2 added to
- * the gradient before either (io.gnsweep.optim.FusedL2).
+ * the gradient before either (io.gnsweep.optim.FusedL2), and the sum of squares of L2's score.
  *
  * Each is one pass over the parameters' gradient and the updater's state, where ND4J makes one pass per
  * operation (SGD: 3-4) or runs a scalar loop (libnd4j's adam_updater: ~7 ns per value on this machine).
@@ -74,6 +74,26 @@
         for (int64_t i = lo; i < hi; i++) g[i] = g[i] + c * w[i];                                           \
     }
 
+/*
+ * Σ w² in double, for L2's score: eight partial sums over interleaved values, added pairwise at the end (a fixed
+ * order, so the same bits on every run and thread count; closer to the exact sum than one float accumulator).
+ */
+#define SUMSQ_DEFINE(T, SUFFIX)                                                                             \
+    UP_CLONES static double sumsq_##SUFFIX(const T *restrict w, int64_t n) {                                \
+        double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                             \
+        int64_t i = 0;                                                                                      \
+        for (; i + 8 <= n; i += 8)                                                                          \
+            for (int k = 0; k < 8; k++) {                                                                   \
+                const double x = (double)w[i + k];                                                          \
+                s[k] += x * x;                                                                              \
+            }                                                                                               \
+        for (int k = 0; i < n; i++, k++) {                                                                  \
+            const double x = (double)w[i];                                                                  \
+            s[k] += x * x;                                                                                  \
+        }                                                                                                   \
+        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));                           \
+    }
+
 #define sqrtf32 sqrtf
 #define sqrtf64 sqrt
 ADAM_DEFINE(float, f32)
@@ -82,6 +102,8 @@ SGD_DEFINE(float, f32)
 SGD_DEFINE(double, f64)
 L2_DEFINE(float, f32)
 L2_DEFINE(double, f64)
+SUMSQ_DEFINE(float, f32)
+SUMSQ_DEFINE(double, f64)
 
 #pragma GCC pop_options
 
@@ -132,4 +154,11 @@ JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_l20(JNIEnv *env, jcl
         FOR_BLOCKS(n, l2_f32(PTR(float, g), PTR(float, w), lo, hi, (float)c));
     else
         FOR_BLOCKS(n, l2_f64(PTR(double, g), PTR(double, w), lo, hi, c));
+}
+
+JNIEXPORT jdouble JNICALL Java_io_gnsweep_optim_UpdaterKernels_sumSquares0(JNIEnv *env, jclass cls, jint dtype,
+        jlong w, jlong n) {
+    (void)env;
+    (void)cls;
+    return dtype == 0 ? sumsq_f32(PTR(float, w), n) : sumsq_f64(PTR(double, w), n);
 }

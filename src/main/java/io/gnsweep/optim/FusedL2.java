@@ -8,11 +8,14 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * DL4J's {@link L2Regularization} (L2 added to the gradient before the updater, g + l2·w; the same score and
- * schedule), whose step is one pass of a fused CPU kernel ({@link UpdaterKernels#l2}) giving the bits of DL4J's
- * Axpy op, instead of an ND4J op per parameter array: DL4J applies regularization array by array, and at batch 2
- * those ops were ~15% of a ResNet-20 training step (docs/speed.md). Elsewhere (another backend, the kernels off)
- * DL4J's op runs. Use it where DL4J takes a regularization: {@code builder.regularization(List.of(new FusedL2(5e-4)))}.
+ * DL4J's {@link L2Regularization} (L2 added to the gradient before the updater, g + l2·w; the same score
+ * 0.5·l2·Σw² and schedule), whose step is one pass of a fused CPU kernel ({@link UpdaterKernels#l2}) giving the bits
+ * of DL4J's Axpy op, instead of an ND4J op per parameter array: DL4J applies regularization array by array, and at
+ * batch 2 those ops were ~15% of a ResNet-20 training step (docs/speed.md). Its score, which DL4J adds to every
+ * step's loss (and a trial computes again to report the data loss alone), is one C pass summing w² in double
+ * instead of an ND4J norm2 op per array (~10% of a batch-2 ResNet step): the same value to float rounding (DL4J's
+ * norm2 sums in float), the same bits every run. Elsewhere (another backend, the kernels off) DL4J's ops run. Use
+ * it where DL4J takes a regularization: {@code builder.regularization(List.of(new FusedL2(5e-4)))}.
  */
 public class FusedL2 extends L2Regularization {
     private static final long serialVersionUID = 1L;
@@ -30,6 +33,15 @@ public class FusedL2 extends L2Regularization {
         if (!UpdaterKernels.l2(gradView, param, l2.valueAt(iteration, epoch))) {
             super.apply(param, gradView, lr, iteration, epoch);
         }
+    }
+
+    @Override
+    public double score(INDArray param, int iteration, int epoch) {
+        double sumSquares = UpdaterKernels.sumSquares(param);
+        if (Double.isNaN(sumSquares)) {
+            return super.score(param, iteration, epoch);
+        }
+        return 0.5 * l2.valueAt(iteration, epoch) * sumSquares;
     }
 
     @Override

@@ -80,6 +80,19 @@ final class UpdaterKernels {
         return true;
     }
 
+    /** Σ w² accumulated in double (fixed order: the same bits every run), or NaN where the kernels do not apply. */
+    static double sumSquares(INDArray w) {
+        DataType t = w.dataType();
+        if (!applies(t, w)) {
+            return Double.NaN;
+        }
+        try {
+            return sumSquares0(code(t), NativeArrays.address(w), w.length());
+        } finally {
+            NativeArrays.keepAlive(w);
+        }
+    }
+
     private static boolean applies(DataType t, INDArray... arrays) {
         if (!NativeArrays.use(t)) {
             return false;
@@ -101,6 +114,8 @@ final class UpdaterKernels {
             double eps);
 
     private static native void l20(int dtype, long g, long w, long n, double c);
+
+    private static native double sumSquares0(int dtype, long w, long n);
 
     private static native void sgd0(int dtype, long g, long v, long n, double lr, double mu, boolean nesterov);
 }

@@ -27,7 +27,7 @@ import org.nd4j.linalg.schedule.ExponentialSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
 
 /** FusedL2 against DL4J's L2Regularization: the step bit for bit (float, double, both sides of the threading
- * size, a schedule), the same score, the fallback, JSON, and the weight decay gnsweep's networks use. */
+ * size, a schedule), the score (0.5·c·Σw² in double; DL4J's to float rounding), the fallback, JSON, and the weight decay gnsweep's networks use. */
 class FusedL2Test {
     private static final String PROPERTY = "gnsweep.layer.nativeKernels";
 
@@ -64,7 +64,17 @@ class FusedL2Test {
                         assertNotEquals(g, want, "the step changes the gradient");
                         assertArrayEquals(want.dup().data().asBytes(), got.dup().data().asBytes(),
                                 type + " n=" + n + " " + pair[0] + " iteration " + it);
-                        assertEquals(pair[0].score(w, it, 0), pair[1].score(w, it, 0), 0.0, "score");
+                        // the score: 0.5·c·Σw², summed in double (DL4J's norm2 sums a float array in float)
+                        double exact = 0;
+                        for (double x : w.toDoubleVector()) {
+                            exact += x * x;
+                        }
+                        exact *= 0.5 * ((L2Regularization) pair[0]).getL2().valueAt(it, 0);
+                        double score = pair[1].score(w, it, 0);
+                        assertEquals(exact, score, 1e-12 * exact, "score, n=" + n);
+                        assertEquals(pair[0].score(w, it, 0), score, (type == DataType.FLOAT ? 1e-5 : 1e-12) * exact,
+                                "DL4J's score, n=" + n);
+                        assertEquals(score, pair[1].score(w, it, 0), 0.0, "the same bits again");
                     }
                 }
             }
@@ -82,6 +92,8 @@ class FusedL2Test {
         // g + c·w itself, not a no-op
         INDArray direct = g.add(w.mul(1e-2f));
         assertArrayEquals(direct.data().asFloat(), fused.data().asFloat(), 1e-7f);
+        // the score falls back to DL4J's too
+        assertEquals(new L2Regularization(1e-2).score(w, 0, 0), new FusedL2(1e-2).score(w, 0, 0), 0.0);
     }
 
     @Test
