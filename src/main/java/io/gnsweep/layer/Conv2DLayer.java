@@ -111,6 +111,14 @@ public class Conv2DLayer extends ConvolutionLayer {
         lastShape = null;
     }
 
+    /**
+     * Frees the buffers the calling thread's plans share (see conv_kernels.c): at the end of a trial, on its
+     * thread, as plans are freed; its next convolution makes them again.
+     */
+    public static void releaseThreadBuffers() {
+        ConvKernels.releaseThreadBuffers();
+    }
+
     /** oneDNN plans made and not yet freed in this JVM, over all layers. */
     public static long livePlans() {
         return ConvKernels.livePlans();

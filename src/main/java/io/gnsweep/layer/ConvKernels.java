@@ -53,6 +53,16 @@ final class ConvKernels {
         LIVE.decrementAndGet();
     }
 
+    /**
+     * Frees the calling thread's shared buffers in oneDNN's formats (the activation-sized arguments and scratchpad
+     * all of its plans use during a call; made again on its next call, and freed when the thread ends).
+     */
+    static void releaseThreadBuffers() {
+        if (unavailableReason() == null) {
+            releaseThreadBuffers0();
+        }
+    }
+
     /** Plans made and not yet freed, in this JVM. */
     static long livePlans() {
         return LIVE.get();
@@ -128,6 +138,8 @@ final class ConvKernels {
     private static native long create0(long[] dims, int hasBias);
 
     private static native void free0(long plan);
+
+    private static native void releaseThreadBuffers0();
 
     private static native String implementation0(long plan);
 

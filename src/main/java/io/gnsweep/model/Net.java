@@ -48,6 +48,7 @@ public interface Net {
                 c.releasePlans();
             }
         }
+        Conv2DLayer.releaseThreadBuffers();
     }
 
     /** Wraps a multi-layer network. */

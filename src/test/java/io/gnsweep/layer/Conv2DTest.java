@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.gnsweep.runtime.NativeSetup;
@@ -96,6 +97,12 @@ class Conv2DTest {
     void matchesDl4jsConvolutionInDouble(long[] shape, int[] k, int[] s, int[] pad, ConvolutionMode mode, int nOut,
             boolean bias) {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
+    }
+
+    /** One forward and backward pass of gnsweep's layer against DL4J's in double; returns y, dx and dW. */
+    private static INDArray[] checkAgainstDl4j(long[] shape, int[] k, int[] s, int[] pad, ConvolutionMode mode,
+            int nOut, boolean bias) {
         Layer ours = layer(configure(new Conv2D.Builder(k), k, s, pad, mode, nOut, bias).build(), DataType.FLOAT,
                 shape);
         Layer ref = layer(configure(new ConvolutionLayer.Builder(k), k, s, pad, mode, nOut, bias).build(),
@@ -128,6 +135,51 @@ class Conv2DTest {
         INDArray viewW = ours.getGradientsViewArray().reshape(new long[] {ours.numParams()})
                 .get(org.nd4j.linalg.indexing.NDArrayIndex.interval(bias ? nOut : 0, ours.numParams()));
         assertArrayEquals(g.getFirst().getGradientFor("W").dup('c').data().asFloat(), viewW.dup().data().asFloat());
+        return new INDArray[] {y, g.getSecond().dup(), g.getFirst().getGradientFor("W").dup()};
+    }
+
+    /**
+     * All plans of a thread share its buffers in oneDNN's formats. A layer whose format pads its 8 channels to
+     * 16 matches DL4J's; run again after another layer left NaN in those buffers (16 channels, no padding), and
+     * again after the thread's buffers were freed and made anew, it gives the same values bit for bit.
+     */
+    @Test
+    void layersSharingTheThreadsBuffersDoNotSeeEachOthersData() {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        int[] k = {3, 3};
+        int[] one = {1, 1};
+        long[] shape = {32, 8, 16, 16};
+        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, 8, false);
+        Layer padded = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 8, false)
+                .build(), DataType.FLOAT, shape);
+        Nd4j.getRandom().setSeed(11);
+        INDArray x = Nd4j.randn(DataType.FLOAT, shape);
+        INDArray dy = Nd4j.randn(DataType.FLOAT, shape);
+        float[][] first = passes(padded, x, dy);
+
+        long[] poisonShape = {32, 16, 16, 16};
+        Layer poison = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 16, false)
+                .build(), DataType.FLOAT, poisonShape);
+        INDArray nan = Nd4j.valueArrayOf(poisonShape, Float.NaN, DataType.FLOAT);
+        float[][] poisoned = passes(poison, nan, nan);
+        assertTrue(Float.isNaN(poisoned[0][0]) && Float.isNaN(poisoned[1][0]), "NaN in, NaN out");
+
+        float[][] afterPoison = passes(padded, x, dy);
+        ConvKernels.releaseThreadBuffers();
+        float[][] afresh = passes(padded, x, dy);
+        for (int i = 0; i < first.length; i++) {
+            assertArrayEquals(first[i], afterPoison[i], "after another layer's NaN, result " + i);
+            assertArrayEquals(first[i], afresh[i], "with new buffers, result " + i);
+        }
+    }
+
+    /** y, dx and dW of one forward and backward pass. */
+    private static float[][] passes(Layer l, INDArray x, INDArray dy) {
+        l.setInput(x, NO_WS);
+        float[] y = l.activate(true, NO_WS).dup().data().asFloat();
+        Pair<Gradient, INDArray> g = l.backpropGradient(dy, NO_WS);
+        return new float[][] {y, g.getSecond().dup().data().asFloat(),
+                g.getFirst().getGradientFor("W").dup('c').data().asFloat()};
     }
 
     /** Within float32 rounding: every value within 2e-5 of the largest magnitude of the double result. */
