@@ -6,9 +6,11 @@ import java.util.Collection;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * Batch Normalization (Ioffe &amp; Szegedy, 2015) with DL4J's {@code BatchNormalization} semantics, computed by
@@ -67,6 +69,24 @@ public class BatchNorm extends BatchNormalization {
         LayerValidation.assertNOutSet("BatchNorm", getLayerName(), layerIndex, getNOut());
         return LayerPlumbing.wire(new BatchNormLayer(conf, networkDataType), initializer(), conf, listeners,
                 layerIndex, paramsView, initializeParams);
+    }
+
+    /**
+     * The running statistics get γ's updater instead of DL4J's NoOp: {@link BatchNormLayer} takes their step itself
+     * in the backward pass and leaves their gradients zero, on which any of DL4J's updaters steps by zero (no
+     * regularization applies to a BatchNorm parameter). Consecutive parameters with one updater are one updater
+     * block, so a network's parameters stay one block, not two per BatchNorm layer.
+     */
+    @Override
+    public IUpdater getUpdaterByParam(String paramName) {
+        switch (paramName) {
+            case BatchNormalizationParamInitializer.GLOBAL_MEAN:
+            case BatchNormalizationParamInitializer.GLOBAL_VAR:
+            case BatchNormalizationParamInitializer.GLOBAL_LOG_STD:
+                return super.getUpdaterByParam(BatchNormalizationParamInitializer.GAMMA);
+            default:
+                return super.getUpdaterByParam(paramName);
+        }
     }
 
     @Override

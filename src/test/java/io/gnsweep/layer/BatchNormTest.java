@@ -11,6 +11,7 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.api.Layer;
@@ -34,6 +35,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -146,7 +148,8 @@ class BatchNormTest {
     }
 
     /**
-     * Training forward, backward after it (dx, and the gradient view: dγ, dβ, d mean, d log10std or d var), and
+     * Training forward, backward after it (dx; the gradient view: dγ, dβ, and zero for the running statistics; the
+     * running statistics after it, which DL4J's layer leaves to its NoOp updater's step, taken here by hand), and
      * inference forward, on both layers; the input and output gradient are left as they were.
      */
     @ParameterizedTest(name = "[{0},{1},{2},{3}] {4} logStd={5} {6}")
@@ -162,9 +165,9 @@ class BatchNormTest {
         INDArray dy = layout.make(dys, shape, type);
         // DL4J's layer gets dense copies: the reference, not a test of DL4J's handling of views
         INDArray[] theirs = run(nets[0].getLayer(0), Layouts.FRESH.make(xs, shape, type).castTo(DataType.DOUBLE),
-                Layouts.FRESH.make(dys, shape, type).castTo(DataType.DOUBLE));
-        INDArray[] ours = run(nets[1].getLayer(0), x, dy);
-        String[] what = {"y (training)", "dx", "gradients", "y (inference)"};
+                Layouts.FRESH.make(dys, shape, type).castTo(DataType.DOUBLE), true);
+        INDArray[] ours = run(nets[1].getLayer(0), x, dy, false);
+        String[] what = {"y (training)", "dx", "gradients", "running statistics", "y (inference)"};
         String name = String.format(Locale.ROOT, "[%d,%d,%d,%d] %s logStd=%s %s", n, c, h, w, type, logStd, layout);
         for (int i = 0; i < what.length; i++) {
             assertClose(theirs[i], ours[i], type, what[i] + " " + name);
@@ -173,16 +176,44 @@ class BatchNormTest {
         assertArrayEquals(dys, dy.castTo(DataType.DOUBLE).dup('c').data().asDouble(), 1e-6, "gradient changed");
     }
 
-    /** Training forward on x, backward of dy, inference forward on x; outputs copied (the layer reuses memory). */
-    private static INDArray[] run(Layer layer, INDArray x, INDArray dy) {
+    /**
+     * Training forward on x, backward of dy, the running statistics, inference forward on x; outputs copied (the
+     * layer reuses memory). noOpStep: take the step DL4J's NoOp updater takes on the running statistics in fit
+     * (statistic −= its gradient; the gradient is then the update, spent), for DL4J's own layer.
+     */
+    private static INDArray[] run(Layer layer, INDArray x, INDArray dy, boolean noOpStep) {
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         layer.setInput(x, mgr);
         INDArray y = layer.activate(true, mgr).dup('c');
         INDArray dx = layer.backpropGradient(dy, mgr).getSecond().dup('c');
+        String stat = layer.paramTable().containsKey("var") ? "var" : "log10stdev";
+        if (noOpStep) {
+            for (String key : new String[] {"mean", stat}) {
+                INDArray p = layer.getParam(key);
+                long at = offset(layer, key);
+                INDArray g = layer.getGradientsViewArray().reshape(-1).get(NDArrayIndex.interval(at, at + p.length()));
+                p.subi(g.reshape(p.shape()));
+                g.assign(0);
+            }
+        }
         INDArray grads = layer.getGradientsViewArray().dup('c');
+        INDArray stats = Nd4j.concat(1, layer.getParam("mean").reshape(1, -1), layer.getParam(stat).reshape(1, -1))
+                .dup('c');
         layer.setInput(x, mgr);
         INDArray yInf = layer.activate(false, mgr).dup('c');
-        return new INDArray[] {y, dx, grads, yInf};
+        return new INDArray[] {y, dx, grads, stats, yInf};
+    }
+
+    /** Where a parameter's values start in the layer's flattened parameters (and gradients). */
+    private static long offset(Layer layer, String key) {
+        long at = 0;
+        for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet()) {
+            if (e.getKey().equals(key)) {
+                return at;
+            }
+            at += e.getValue().length();
+        }
+        throw new IllegalArgumentException(key);
     }
 
     /** Within TOL of max(1, |expected|) element by element; records the largest difference. */
@@ -242,10 +273,34 @@ class BatchNormTest {
     }
 
     /**
+     * Fit on both networks for a few steps: every parameter, the running statistics included, as DL4J's; and the
+     * running statistics share the updater block of the rest, where DL4J's layer splits the network in three
+     * (norm's γ and β, its running statistics' NoOp updater, the output layer).
+     */
+    @Test
+    void fitMatchesDl4jInOneUpdaterBlock() {
+        MultiLayerNetwork[] nets = pair(3, 4, 4, DataType.DOUBLE, true, 5);
+        Random r = new Random(9);
+        for (int step = 0; step < 4; step++) {
+            INDArray x = Nd4j.create(randoms(r, 2 * 3 * 4 * 4, -2, 5), new long[] {2, 3, 4, 4}, 'c');
+            INDArray y = Nd4j.create(randoms(r, 2 * 3, -1, 1), new long[] {2, 3}, 'c');
+            nets[0].fit(x, y);
+            nets[1].fit(x, y);
+        }
+        assertArrayEquals(nets[0].params().toDoubleVector(), nets[1].params().toDoubleVector(), 1e-12);
+        assertNotEquals(0.0, nets[1].getLayer(0).getParam("mean").sumNumber().doubleValue());
+        assertEquals(3, ((org.deeplearning4j.nn.updater.BaseMultiLayerUpdater<?>) nets[0].getUpdater())
+                .getUpdaterBlocks().size());
+        assertEquals(1, ((org.deeplearning4j.nn.updater.BaseMultiLayerUpdater<?>) nets[1].getUpdater())
+                .getUpdaterBlocks().size());
+    }
+
+    /**
      * [1, C] input with useLogStd = false, where DL4J's built-in code fails (ND4J's variance over a dimension of
      * size 1 does not have the running variance's shape: "Op [subtract] execution failed"), so it cannot be the
      * reference: the values follow from the definition (σ² = 0, so x̂ = 0): y = β, dx = 0, dγ = 0, dβ = dy,
-     * and the running statistics' gradients (1 − decay)·(μ_run − x), (1 − decay)·σ²_run. Fused kernels only.
+     * and the running statistics' step by the gradients (1 − decay)·(μ_run − x), (1 − decay)·σ²_run, their gradients
+     * left zero. Fused kernels only.
      */
     @Test
     void firstSampleOnlyDenseInput() {
@@ -254,6 +309,8 @@ class BatchNormTest {
         Layer layer = net.getLayer(0);
         INDArray x = Nd4j.create(new double[][] {{0.5, -1, 2, 3}});
         INDArray dy = Nd4j.create(new double[][] {{0.25, -0.5, 1, 2}});
+        double[] mean0 = layer.getParam("mean").toDoubleVector();
+        double[] var0 = layer.getParam("var").toDoubleVector();
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         layer.setInput(x, mgr);
         INDArray y = layer.activate(true, mgr).dup();
@@ -262,13 +319,17 @@ class BatchNormTest {
         assertArrayEquals(beta.toDoubleVector(), y.toDoubleVector(), 1e-15);
         assertArrayEquals(new double[4], dx.toDoubleVector(), 1e-15);
         INDArray grads = layer.getGradientsViewArray();
-        double[] mean = layer.getParam("mean").toDoubleVector();
-        double[] var = layer.getParam("var").toDoubleVector();
+        double[] mean = mean0;
+        double[] var = var0;
+        double[] meanAfter = layer.getParam("mean").toDoubleVector();
+        double[] varAfter = layer.getParam("var").toDoubleVector();
         for (int i = 0; i < 4; i++) {
             assertEquals(0, grads.getDouble(i), 1e-15, "dγ");
             assertEquals(dy.getDouble(i), grads.getDouble(4 + i), 1e-15, "dβ");
-            assertEquals((1 - 0.9) * (mean[i] - x.getDouble(i)), grads.getDouble(8 + i), 1e-15, "d mean");
-            assertEquals((1 - 0.9) * var[i], grads.getDouble(12 + i), 1e-15, "d var");
+            assertEquals(0, grads.getDouble(8 + i), 0, "d mean (its step taken)");
+            assertEquals(0, grads.getDouble(12 + i), 0, "d var (its step taken)");
+            assertEquals(mean[i] - (1 - 0.9) * (mean[i] - x.getDouble(i)), meanAfter[i], 1e-15, "running mean");
+            assertEquals(var[i] - (1 - 0.9) * var[i], varAfter[i], 1e-15, "running var");
         }
     }
 

@@ -93,8 +93,8 @@ class BatchNormTorchTest {
         int c = (int) k.shape[1];
         boolean conv = k.shape.length == 4;
         InputType in = conv ? InputType.convolutional(k.shape[2], k.shape[3], c) : InputType.feedForward(c);
-        // SGD at rate 0: fit changes only the running statistics (BatchNormalization gives them a NoOp updater, which
-        // applies their "gradient" as it is), not γ, β or the output layer
+        // SGD at rate 0: fit changes only the running statistics (their step is taken in the layer's backward pass,
+        // as DL4J's NoOp updater takes it in fit), not γ, β or the output layer
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(k.type).seed(seed)
                 .updater(new Sgd(0.0)).list()
                 .layer(new BatchNorm.Builder().useLogStd(k.logStd).build())
@@ -116,9 +116,14 @@ class BatchNormTorchTest {
         INDArray dy = gaussian(r, k.shape, 0, 1, k.type);
         net.initGradientsView();
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        String stat = k.logStd ? "log10stdev" : "var";
+        INDArray mean0 = layer.getParam("mean").dup();
+        INDArray stat0 = layer.getParam(stat).dup();
         layer.setInput(xs.get(0), mgr);
         INDArray y = layer.activate(true, mgr).dup();
         INDArray dx = layer.backpropGradient(dy, mgr).getSecond().dup();
+        layer.getParam("mean").assign(mean0); // this backward pass took a step of the running statistics: undone,
+        layer.getParam(stat).assign(stat0);   // the fits below take the BATCHES steps compared
         INDArray grads = layer.getGradientsViewArray();
         INDArray dGamma = grads.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, c)).dup();
         INDArray dBeta = grads.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(c, 2 * c)).dup();

@@ -360,8 +360,9 @@ final class TorchExchange {
             e.put("shape", a.shape());
             IUpdater u = layer.getUpdaterByParam(key);
             if (isState(layer, key)) {
-                // running statistics: DL4J updates them by its own rule (NoOp updater, "gradient" = the change)
-                if (!(u instanceof NoOp)) {
+                // running statistics: updated by DL4J's own rule (DL4J's layer: a NoOp updater, "gradient" = the
+                // change; gnsweep's BatchNorm takes that step in its backward pass and gives them γ's updater)
+                if (!(u instanceof NoOp) && !(layer instanceof io.gnsweep.layer.BatchNorm)) {
                     throw new IllegalArgumentException(prefix + "/" + key + ": running statistic with updater " + u);
                 }
                 e.put("trainable", false);
