@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -272,9 +273,15 @@ final class NativeKernels {
         return x.dataType() == DataType.FLOAT ? 0 : 1;
     }
 
-    /** The address of the array's first element (ND4J's CPU buffers of views already include the offset). */
+    /**
+     * The address of the array's first element: its buffer's base address plus the buffer's offset (a view's
+     * buffer starts where the view does). The same as {@code a.data().addressPointer().address()}, which in
+     * ND4J 1.0.0-M2.1 makes two pointer objects on each call (~180 bytes and ~0.1 µs; at batch 2 a ResNet-20
+     * step made ~1,000 of them, an eighth of what the step allocated on the heap); this reads two fields.
+     */
     static long address(INDArray a) {
-        return a.data().addressPointer().address();
+        DataBuffer d = a.data();
+        return d.address() + d.offset() * d.getElementSize();
     }
 
     private static String load() {

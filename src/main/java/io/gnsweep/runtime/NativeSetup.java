@@ -71,6 +71,9 @@ public final class NativeSetup {
                 System.setProperty(HELPERS_DISABLE, "false");
             }
             Nd4j.create(1); // loads the backend now, so a failure surfaces here with its cause
+            if (!DeallocatorQueues.install()) {
+                LOG.info("ND4J's deallocator service kept as it is (not 1.0.0-M2.1's fields)");
+            }
             MemoryWatch.start();
             initialised = true;
             LOG.info("ND4J backend {} ({}), oneDNN {}, native threads {}", backend(),

@@ -39,6 +39,31 @@ class NativeKernelsTest {
     }
 
     /** Where Maven's native-kernels profile built the library (Linux x86-64 with gcc), it must load. */
+    /** The address the kernels get is the first element's: fresh arrays, views with offsets, reshaped views. */
+    @Test
+    void addressIsTheFirstElementsForArraysAndViews() {
+        INDArray base = Nd4j.rand(DataType.FLOAT, 4, 10);
+        INDArray d = Nd4j.rand(DataType.DOUBLE, 5, 6);
+        INDArray[] arrays = {base, base.getRow(2), base.reshape(-1).get(NDArrayIndex.interval(7, 20)),
+            base.reshape(-1).get(NDArrayIndex.interval(8, 20)).reshape(3, 4), base.tensorAlongDimension(1, 1),
+            d, d.getRow(3), d.reshape(-1).get(NDArrayIndex.interval(5, 11))};
+        for (INDArray a : arrays) {
+            assertEquals(a.data().addressPointer().address(), NativeKernels.address(a), a.shapeInfoToString());
+            assertEquals(a.getDouble(0), valueAt(NativeKernels.address(a), a.dataType()), 0.0);
+        }
+    }
+
+    /** The float or double stored at a native address. */
+    private static double valueAt(long where, DataType type) {
+        org.bytedeco.javacpp.Pointer at = new org.bytedeco.javacpp.Pointer() {
+            {
+                this.address = where;
+            }
+        };
+        return type == DataType.FLOAT ? new org.bytedeco.javacpp.FloatPointer(at).get()
+                : new org.bytedeco.javacpp.DoublePointer(at).get();
+    }
+
     @Test
     void kernelsLoadWhereTheyWereBuilt() {
         assumeTrue(Boolean.getBoolean("gnsweep.kernels.expected"), "built without the native-kernels profile");

@@ -1,6 +1,7 @@
 package io.gnsweep.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -27,6 +29,27 @@ class RuntimeSetupTest {
         String factory = LoggerFactory.getILoggerFactory().getClass().getName();
         assertTrue(factory.startsWith("org.apache.logging.slf4j"), factory);
         assertTrue(LoggerFactory.getLogger("io.gnsweep").isInfoEnabled());
+    }
+
+    /**
+     * ND4J's deallocator service is gnsweep's (the queue chosen without a SecureRandom per buffer), and it still
+     * releases: arrays made and dropped are tracked, then gone from it once collected.
+     */
+    @Test
+    void theDeallocatorServiceReleasesWhatItTracks() throws InterruptedException {
+        NativeSetup.init();
+        DeallocatorQueues service = assertInstanceOf(DeallocatorQueues.class, Nd4j.getDeallocatorService());
+        int before = service.tracked();
+        for (int i = 0; i < 2000; i++) {
+            Nd4j.create(DataType.FLOAT, 16).addi(i); // a buffer (and shape buffers), dropped at once
+        }
+        assertTrue(service.tracked() >= before + 2000, "registered: " + before + " -> " + service.tracked());
+        int made = service.tracked();
+        for (int i = 0; i < 100 && service.tracked() > made - 2000; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertTrue(service.tracked() <= made - 2000, "released: " + made + " -> " + service.tracked());
     }
 
     @Test
