@@ -74,7 +74,9 @@ mvn ${BENCH_MVN_OFFLINE--o} -q -B -Pbench compile compiler:testCompile@bench-com
     dependency:build-classpath@bench-classpath >&2
 # BENCH_MAIN_CLASSES: another build of src/main to measure instead (e.g. a baseline commit compiled elsewhere).
 CP="${BENCH_MAIN_CLASSES:-target/classes}:$OUT/classes:$(cat "$OUT/classpath.txt")"
-JAVA=(java -Xmx8g -Djava.awt.headless=true -Dlog4j2.configurationFile=conf/log4j2.properties -cp "$CP")
+# shellcheck disable=SC2206 # GNSWEEP_GC_OPTS: JVM options, one word each (jobs/lib.sh's default)
+JAVA=(java -Xmx8g ${GNSWEEP_GC_OPTS--XX:+UseParallelGC} -Djava.awt.headless=true \
+  -Dlog4j2.configurationFile=conf/log4j2.properties -cp "$CP")
 
 # One native thread per trial, as jobs/sweep.sh runs Spark tasks; the "no thread control" variant of the
 # concurrency figure runs in a child JVM without OMP_NUM_THREADS.

@@ -53,13 +53,19 @@ gnsweep_submit() {
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
   # bind Spark to loopback on a single machine; a cluster sets its own
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+  # the driver's and the executors' garbage collector (GNSWEEP_GC_OPTS, docs/speed.md); a --conf
+  # spark.executor.extraJavaOptions=... of the caller's comes later and wins
+  local gc="${GNSWEEP_GC_OPTS--XX:+UseParallelGC}"
   if command -v spark-submit >/dev/null 2>&1; then
     exec spark-submit --class io.gnsweep.Main \
-      --driver-java-options "-Dlog4j2.configurationFile=$log_conf" \
+      --driver-java-options "-Dlog4j2.configurationFile=$log_conf $gc" \
+      --conf "spark.executor.extraJavaOptions=$gc" \
       "${SUBMIT_OPTS[@]}" "$GNSWEEP_JAR" "$command" "${APP_ARGS[@]}"
   else
-    exec java -Xmx"${GNSWEEP_DRIVER_MEMORY:-8g}" -Dlog4j2.configurationFile="$log_conf" \
+    # shellcheck disable=SC2086 # gc: JVM options, one word each
+    exec java -Xmx"${GNSWEEP_DRIVER_MEMORY:-8g}" -Dlog4j2.configurationFile="$log_conf" $gc \
       -cp "$SPARK_JARS/*" org.apache.spark.deploy.SparkSubmit --class io.gnsweep.Main \
+      --conf "spark.executor.extraJavaOptions=$gc" \
       "${SUBMIT_OPTS[@]}" "$GNSWEEP_JAR" "$command" "${APP_ARGS[@]}"
   fi
 }

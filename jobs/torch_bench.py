@@ -5,7 +5,8 @@
     /usr/bin/python3 jobs/torch_bench.py params [--configs LIST]
     /usr/bin/python3 jobs/torch_bench.py args [--configs LIST]
 
-`bench` runs every trial of the list on both sides, one process at a time, A B A B ... (gnsweep, then PyTorch;
+`bench` runs every trial of the list on both sides (gnsweep with the garbage collector jobs/sweep.sh gives its
+JVMs, GNSWEEP_GC_OPTS, default -XX:+UseParallelGC), one process at a time, A B A B ... (gnsweep, then PyTorch;
 --rounds pairs per trial, the rounds the outer loop so that a disturbance of the machine spreads over trials),
 each with one native thread (threads=1, OMP_NUM_THREADS=1, MKL_NUM_THREADS=1; torch.set_num_threads(1)). The
 figure is the training epoch's own time on each side: gnsweep's epoch line (Trainer's per-epoch train time,
@@ -243,7 +244,8 @@ def bench(a):
         raise torch_speed.UsageError("%s not found (mvn -q package -DskipTests)" % jar)
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     pin = ["taskset", "-c", a.cpu] if a.cpu else []
-    java, python = pin + ["java"], pin + [sys.executable]
+    # the garbage collector jobs/sweep.sh gives drivers and executors (GNSWEEP_GC_OPTS, docs/speed.md)
+    java, python = pin + ["java"] + os.environ.get("GNSWEEP_GC_OPTS", "-XX:+UseParallelGC").split(), pin + [sys.executable]
     os.makedirs(os.path.dirname(os.path.abspath(a.csv)), exist_ok=True)
     log_path = os.path.splitext(a.csv)[0] + ".log"
     pairs = {t.label: [] for t in ts}
@@ -264,9 +266,9 @@ def bench(a):
     torch_runs = [p for ps in pairs.values() for _, p in ps if "error" not in p]
     version = torch_runs[0]["torch_version"] if torch_runs else "?"
     out = sys.stdout
-    out.write("\ngnsweep (java -jar gnsweep.jar train ... threads=1) vs PyTorch %s (jobs/torch_speed.py, "
+    out.write("\ngnsweep (%s -jar gnsweep.jar train ... threads=1) vs PyTorch %s (jobs/torch_speed.py, "
               "torch.set_num_threads(1)), OMP_NUM_THREADS=1, one process at a time, %d rounds, %.0f s in all.\n"
-              % (version, a.rounds, time.time() - start))
+              % (" ".join(java[len(pin):]), version, a.rounds, time.time() - start))
     out.write("images/s: the training epoch's own time (gnsweep's epoch time; PyTorch's epoch loop), median of the "
               "rounds; ratio = gnsweep / PyTorch, pair by pair, median (min-max);\nms/step = batch / images/s; whole cmd "
               "s = each command's wall time (start-up, data, epoch, test on %d images).\n\n" % TEST_LIMIT)
