@@ -18,6 +18,8 @@
 #              to pin both sides to (taskset; default none); /usr/bin/python3 jobs/torch_bench.py --help for more
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=jobs/lib.sh
+source jobs/lib.sh
 usage() { echo "usage: jobs/bench.sh [--quick] [--parts layer,train,harness,torch] [--threads N]" >&2; exit 2; }
 
 QUICK=()
@@ -57,8 +59,6 @@ torch_part() {
       return 1
     fi
   fi
-  # shellcheck source=jobs/lib.sh
-  source jobs/lib.sh
   gnsweep_build_jar
   echo "== torch" >&2
   "$py" jobs/torch_bench.py bench --jar "$GNSWEEP_JAR" --csv "$OUT/torch.csv"
@@ -74,8 +74,8 @@ mvn ${BENCH_MVN_OFFLINE--o} -q -B -Pbench compile compiler:testCompile@bench-com
     dependency:build-classpath@bench-classpath >&2
 # BENCH_MAIN_CLASSES: another build of src/main to measure instead (e.g. a baseline commit compiled elsewhere).
 CP="${BENCH_MAIN_CLASSES:-target/classes}:$OUT/classes:$(cat "$OUT/classpath.txt")"
-# shellcheck disable=SC2206 # GNSWEEP_GC_OPTS: JVM options, one word each (jobs/lib.sh's default)
-JAVA=(java -Xmx8g ${GNSWEEP_GC_OPTS--XX:+UseParallelGC} -Djava.awt.headless=true \
+# shellcheck disable=SC2206 # GNSWEEP_GC: JVM options, one word each (jobs/lib.sh)
+JAVA=(java -Xmx8g $GNSWEEP_GC -Djava.awt.headless=true \
   -Dlog4j2.configurationFile=conf/log4j2.properties -cp "$CP")
 
 # One native thread per trial, as jobs/sweep.sh runs Spark tasks; the "no thread control" variant of the

@@ -4,6 +4,8 @@
 GNSWEEP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GNSWEEP_JAR="$GNSWEEP_ROOT/target/gnsweep.jar"
 SPARK_JARS="$GNSWEEP_ROOT/target/spark-jars"
+# gnsweep's JVMs' garbage collector (docs/speed.md): GNSWEEP_GC_OPTS replaces it, empty for the JVM's default
+GNSWEEP_GC="${GNSWEEP_GC_OPTS--XX:+UseParallelGC}"
 
 # Builds target/gnsweep.jar when missing or older than a source file or the pom.
 gnsweep_build_jar() {
@@ -53,9 +55,9 @@ gnsweep_submit() {
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
   # bind Spark to loopback on a single machine; a cluster sets its own
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
-  # the driver's and the executors' garbage collector (GNSWEEP_GC_OPTS, docs/speed.md); a --conf
-  # spark.executor.extraJavaOptions=... of the caller's comes later and wins
-  local gc="${GNSWEEP_GC_OPTS--XX:+UseParallelGC}"
+  # the driver's and the executors' garbage collector; a --conf spark.executor.extraJavaOptions=... of the
+  # caller's comes later and wins
+  local gc="$GNSWEEP_GC"
   if command -v spark-submit >/dev/null 2>&1; then
     exec spark-submit --class io.gnsweep.Main \
       --driver-java-options "-Dlog4j2.configurationFile=$log_conf $gc" \

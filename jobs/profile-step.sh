@@ -8,8 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 gnsweep_build_jar
 jfr="${PROFILE_JFR:-$(mktemp --suffix=.jfr)}"
-# shellcheck disable=SC2086 # GNSWEEP_GC_OPTS: JVM options (jobs/lib.sh's default)
-java ${GNSWEEP_GC_OPTS--XX:+UseParallelGC} -XX:StartFlightRecording=filename="$jfr",settings=profile -jar "$GNSWEEP_JAR" train model=vgg-cifar \
+# shellcheck disable=SC2086 # GNSWEEP_GC: JVM options, one word each (jobs/lib.sh)
+java $GNSWEEP_GC -XX:StartFlightRecording=filename="$jfr",settings=profile -jar "$GNSWEEP_JAR" train model=vgg-cifar \
   model-width=0.25 norm=group groups=8 batch-size=2 dataset.path=classpath:gnsweep/data/fashion-mnist-subset \
   dataset.train-limit=2400 dataset.test-limit=200 epochs=1 threads=1 "$@" 2>&1 | grep -E '^(trial|epoch|done)'
 python3 "$GNSWEEP_ROOT/jobs/profile_step.py" "$jfr"

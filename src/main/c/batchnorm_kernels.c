@@ -6,7 +6,8 @@
  *   inference:  μ_c, σ²_c from the running statistics (σ² = (10^log10std)² when they are kept as log10 std)
  *   x̂ = (x − μ_c) / sqrt(σ²_c + eps),   y = γ_c · x̂ + β_c
  *
- * and DL4J's running-statistics "gradients" (applied by the NoOp updater as param −= gradient):
+ * and the step DL4J's NoOp updater takes on the running statistics (param −= "gradient"), taken here in the
+ * backward pass, the "gradients" then left zero:
  *   dμ_run = (1 − decay)·(μ_run − μ_c);   variance kept as is: dσ²_run = (1 − decay)·(σ²_run − σ²_c);
  *   kept as log10 std: dℓ = log10 sqrt(σ²_run / (decay·σ²_run + (1 − decay)·σ²_c)), so ℓ − dℓ = log10 std of the new variance.
  *
@@ -132,12 +133,12 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
-    /* dx, dγ, dβ from the batch statistics mean, var; and the running statistics' gradients (see top), or with  \
-     * apply the step itself: run −= gradient (rounded as the updater's step rounds it), gradient = 0. */       \
+    /* dx, dγ, dβ from the batch statistics mean, var; and the running statistics' step by their gradients     \
+     * (see top): run −= gradient, rounded as the updater's step rounds it, and gradient = 0. */                \
     static void bn_backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const double *mean,  \
                                      const double *var, T *dgamma, T *dbeta, int64_t n, int64_t c,        \
                                      int64_t s, double eps, T *run_mean, T *run_stat, T *drun_mean,       \
-                                     T *drun_stat, double decay, int log_std, int apply) {                \
+                                     T *drun_stat, double decay, int log_std) {                           \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= BN_PARALLEL_MIN)")                    \
         for (int64_t ch = 0; ch < c; ch++) {                                                              \
             bn_backward_channel_##SUFFIX(x, dy, dx, gamma, mean[ch], var[ch], eps, n, c, s, ch, dgamma,   \
@@ -151,15 +152,10 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
             } else {                                                                                      \
                 gs = (T)(((double)run_stat[ch] - var[ch]) * (1.0 - decay));                               \
             }                                                                                             \
-            if (apply) {                                                                                  \
-                run_mean[ch] = run_mean[ch] - gm;                                                         \
-                run_stat[ch] = run_stat[ch] - gs;                                                         \
-                drun_mean[ch] = 0;                                                                        \
-                drun_stat[ch] = 0;                                                                        \
-            } else {                                                                                      \
-                drun_mean[ch] = gm;                                                                       \
-                drun_stat[ch] = gs;                                                                       \
-            }                                                                                             \
+            run_mean[ch] = run_mean[ch] - gm;                                                             \
+            run_stat[ch] = run_stat[ch] - gs;                                                             \
+            drun_mean[ch] = 0;                                                                            \
+            drun_stat[ch] = 0;                                                                            \
         }                                                                                                 \
     }
 
@@ -185,22 +181,22 @@ JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnForward0(JNIEnv *en
                        BN_PTR(double, var));
 }
 
-/* dx, dγ and dβ (overwritten) and the running statistics' gradients drun_mean, drun_stat (overwritten); with
-   apply, the running statistics updated in place and their gradients zero. */
+/* dx, dγ and dβ (overwritten); the running statistics updated in place, their gradients drun_mean, drun_stat
+   zero. */
 JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnBackward0(JNIEnv *env, jclass cls, jint dtype,
         jlong x, jlong dy, jlong dx, jlong gamma, jlong mean, jlong var, jlong dgamma, jlong dbeta, jlong n,
         jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat, jlong drun_mean, jlong drun_stat,
-        jdouble decay, jint log_std, jint apply) {
+        jdouble decay, jint log_std) {
     (void)env;
     (void)cls;
     if (dtype == 0)
         bn_backward_f32(BN_PTR(float, x), BN_PTR(float, dy), BN_PTR(float, dx), BN_PTR(float, gamma),
                         BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(float, dgamma), BN_PTR(float, dbeta), n, c,
                         s, eps, BN_PTR(float, run_mean), BN_PTR(float, run_stat), BN_PTR(float, drun_mean),
-                        BN_PTR(float, drun_stat), decay, log_std, apply);
+                        BN_PTR(float, drun_stat), decay, log_std);
     else
         bn_backward_f64(BN_PTR(double, x), BN_PTR(double, dy), BN_PTR(double, dx), BN_PTR(double, gamma),
                         BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(double, dgamma), BN_PTR(double, dbeta), n,
                         c, s, eps, BN_PTR(double, run_mean), BN_PTR(double, run_stat), BN_PTR(double, drun_mean),
-                        BN_PTR(double, drun_stat), decay, log_std, apply);
+                        BN_PTR(double, drun_stat), decay, log_std);
 }

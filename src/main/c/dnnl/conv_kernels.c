@@ -11,8 +11,9 @@
  * small layers of the paper's regime (batch 2-8) that setup, not the arithmetic, is most of a step.
  *
  * float32 only. Threads: the OpenMP threads of the calling thread (ND4J's runtime and setting; one in a Spark task
- * with spark.task.cpus = 1). A plan is used by one thread at a time (a layer's), with its own stream and
- * scratchpad, so concurrent trials in one JVM share nothing but the engine.
+ * with spark.task.cpus = 1). A plan is used by one thread at a time (a layer's), with its own stream; the buffers
+ * in oneDNN's formats and the scratchpad are the calling thread's (arena_t), so concurrent trials in one JVM share
+ * nothing but the engine.
  */
 #include <jni.h>
 #include <pthread.h>
@@ -231,8 +232,8 @@ static int build(plan_t *p, const int64_t *d, int has_bias) {
     if (scratch_size(dpd) > scratch) scratch = scratch_size(dpd);
     if (scratch_size(wpd) > scratch) scratch = scratch_size(wpd);
     dnnl_memory_desc_t scratch_md;
-    dnnl_dims_t scratch_dims = {(int64_t)(scratch > 0 ? scratch : 1)};
     p->scratch_bytes = scratch > 0 ? scratch : 1;
+    dnnl_dims_t scratch_dims = {(int64_t)p->scratch_bytes};
     if (dnnl_memory_desc_init_by_tag(&scratch_md, 1, scratch_dims, dnnl_u8, dnnl_x) != dnnl_success
         || dnnl_memory_create(&p->scratch, &scratch_md, engine, DNNL_MEMORY_NONE) != dnnl_success) {
         fail(p, "scratchpad", dnnl_out_of_memory);

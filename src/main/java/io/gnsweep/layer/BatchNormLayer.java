@@ -118,8 +118,7 @@ public class BatchNormLayer extends BatchNormalization {
             NativeKernels.batchNormTrain(x, null, null, null, n, c, s, eps, mean, var);
         }
         boolean logStd = layerConf().isUseLogStd();
-        String statKey = logStd ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
-                : BatchNormalizationParamInitializer.GLOBAL_VAR;
+        String statKey = statKey();
         INDArray dGamma = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
         INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
         INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
@@ -127,7 +126,7 @@ public class BatchNormLayer extends BatchNormalization {
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         NativeKernels.batchNormBackward(x, dy, dx, getParam(BatchNormalizationParamInitializer.GAMMA), mean, var,
                 dGamma, dBeta, n, c, s, eps, getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN), runningStat(),
-                dMean, dStat, layerConf().getDecay(), logStd, true);
+                dMean, dStat, layerConf().getDecay(), logStd);
         // the keys in the order DL4J's layer sets them
         Gradient gradient = new DefaultGradient();
         gradient.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGamma);
@@ -142,9 +141,7 @@ public class BatchNormLayer extends BatchNormalization {
      * at once (running −= gradient, the updater step's rounding) and the gradients left zero (see BatchNorm).
      */
     private Pair<Gradient, INDArray> applyRunningStatistics(Pair<Gradient, INDArray> out) {
-        String statKey = layerConf().isUseLogStd() ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
-                : BatchNormalizationParamInitializer.GLOBAL_VAR;
-        for (String key : new String[] {BatchNormalizationParamInitializer.GLOBAL_MEAN, statKey}) {
+        for (String key : new String[] {BatchNormalizationParamInitializer.GLOBAL_MEAN, statKey()}) {
             INDArray g = out.getFirst().getGradientFor(key);
             getParam(key).subi(g.reshape(getParam(key).shape()));
             g.assign(0);
@@ -187,8 +184,13 @@ public class BatchNormLayer extends BatchNormalization {
 
     /** The running variance, or log10 std with useLogStd. */
     private INDArray runningStat() {
-        return getParam(layerConf().isUseLogStd() ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
-                : BatchNormalizationParamInitializer.GLOBAL_VAR);
+        return getParam(statKey());
+    }
+
+    /** The running variance's parameter key, or the log10 std's with useLogStd. */
+    private String statKey() {
+        return layerConf().isUseLogStd() ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
+                : BatchNormalizationParamInitializer.GLOBAL_VAR;
     }
 
     private static long spatial(INDArray x) {

@@ -127,14 +127,14 @@ final class NativeKernels {
     }
 
     /**
-     * BatchNorm's backward pass from the batch statistics mean and var (double [C]): dx, and overwrites dgamma,
-     * dbeta and the running statistics' gradients dRunMean, dRunStat ([C], x's type) as DL4J's layer defines
-     * them (see {@link BatchNormLayer}); with apply, instead, the step DL4J's NoOp updater would take with those
-     * gradients: runMean and runStat minus them (the same rounding), and zero gradients.
+     * BatchNorm's backward pass from the batch statistics mean and var (double [C]): dx, and overwrites dgamma
+     * and dbeta; and the step DL4J's NoOp updater takes on the running statistics with the gradients DL4J's layer
+     * defines for them (see {@link BatchNormLayer}): runMean and runStat minus those (the same rounding), and
+     * dRunMean, dRunStat ([C], x's type) zero.
      */
     static void batchNormBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray var,
             INDArray dgamma, INDArray dbeta, long n, long c, long s, double eps, INDArray runMean, INDArray runStat,
-            INDArray dRunMean, INDArray dRunStat, double decay, boolean logStd, boolean apply) {
+            INDArray dRunMean, INDArray dRunStat, double decay, boolean logStd) {
         DataType t = x.dataType();
         check(x, n * c * s, t);
         check(dy, n * c * s, t);
@@ -147,7 +147,7 @@ final class NativeKernels {
         try {
             bnBackward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean), address(var),
                     address(dgamma), address(dbeta), n, c, s, eps, address(runMean), address(runStat),
-                    address(dRunMean), address(dRunStat), decay, logStd ? 1 : 0, apply ? 1 : 0);
+                    address(dRunMean), address(dRunStat), decay, logStd ? 1 : 0);
         } finally {
             keepAlive(x, dy, dx, gamma, mean, var, dgamma, dbeta, runMean, runStat, dRunMean, dRunStat);
         }
@@ -344,7 +344,7 @@ final class NativeKernels {
 
     private static native void bnBackward0(int dtype, long x, long dy, long dx, long gamma, long mean, long var,
             long dgamma, long dbeta, long n, long c, long s, double eps, long runMean, long runStat, long dRunMean,
-            long dRunStat, double decay, int logStd, int apply);
+            long dRunStat, double decay, int logStd);
 
     private static native void relu0(int dtype, long x, long dy, long out, long n);
 }
