@@ -33,7 +33,8 @@ What the replica must match, and how (DL4J 1.0.0-M2.1 semantics):
   network.input_name is the network input); a node without inputs takes the previous node's output. The
   last node is the network's output. add: the elementwise sum of its inputs (ElementWiseVertex Add);
   global_avg_pool: the mean over H and W, [N, C, H, W] -> [N, C] (GlobalPoolingLayer AVG, collapsed).
-- group_norm: torch.nn.functional.group_norm with the layer's G and eps (biased group variance).
+- group_norm: torch.nn.functional.group_norm with the layer's G and eps (biased group variance); then ReLU where
+  the layer fuses one ("relu": true), as batch_norm below.
 - batch_norm: training normalises with the batch mean and biased variance; the running statistics
   (decay d = 0.9 is torch momentum 0.1) average the *biased* batch variance (torch's own running_var
   uses the unbiased one), initialised to mean 0, variance 1, and DL4J keeps log10(std) rather than the
@@ -134,8 +135,12 @@ class Replica:
             elif kind == "group_norm":
                 h = F.group_norm(h, node["groups"], self.p(node, "gamma").reshape(-1),
                                  self.p(node, "beta").reshape(-1), node["eps"] * self.eps_scale)
+                if node.get("relu"):            # a ReLU fused into the layer
+                    h = F.relu(h)
             elif kind == "batch_norm":
                 h = self.batch_norm(node, h, training)
+                if node.get("relu"):
+                    h = F.relu(h)
             elif kind == "relu":
                 h = F.relu(h)
             elif kind == "max_pool2d":

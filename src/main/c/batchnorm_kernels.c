@@ -29,6 +29,9 @@
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+#include "norm_out.h"
 
 /* Below this many values a parallel region costs more than it saves (as in groupnorm_kernels.c). */
 #define BN_PARALLEL_MIN 65536
@@ -44,6 +47,13 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
 #else
 #define BN_CLONES
 #endif
+
+/* The per-channel scale of the output, γ_c / sqrt(σ² + eps): the forward pass's, and the backward pass's for a
+   fused ReLU's mask (whose outputs norm_out.h's function recomputes). */
+#define BN_SCALE(gamma_c, v, eps) ((double)(gamma_c) / sqrt((v) + (eps)))
+
+NORM_OUT_DEFINE(float, f32)
+NORM_OUT_DEFINE(double, f64)
 
 #define BN_DEFINE(T, SUFFIX)                                                                              \
     /* Channel ch's batch mean and biased variance. */                                                   \
@@ -68,21 +78,18 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
         var[ch] = sq / m;                                                                                 \
     }                                                                                                     \
                                                                                                           \
-    /* y = (x − μ)·a + β_c for channel ch, a = γ_c / sqrt(σ² + eps). */                                   \
-    BN_CLONES static void bn_apply_##SUFFIX(const T *x, T *y, int64_t n, int64_t c, int64_t s, int64_t ch, \
-                                            double mu, double a, double b) {                              \
-        for (int64_t i = 0; i < n; i++) {                                                                 \
-            const T *xc = x + (i * c + ch) * s;                                                           \
-            T *yc = y + (i * c + ch) * s;                                                                 \
-            for (int64_t j = 0; j < s; j++) yc[j] = (T)(((double)xc[j] - mu) * a + b);                    \
-        }                                                                                                 \
+    /* y = (x − μ)·a + β_c for channel ch, a = γ_c / sqrt(σ² + eps); max(y, 0) when relu. */              \
+    static void bn_apply_##SUFFIX(const T *x, T *y, int64_t n, int64_t c, int64_t s, int64_t ch,          \
+                                  double mu, double a, double b, int relu) {                              \
+        for (int64_t i = 0; i < n; i++)                                                                   \
+            norm_out_##SUFFIX(x + (i * c + ch) * s, y + (i * c + ch) * s, s, mu, a, b, relu);             \
     }                                                                                                     \
                                                                                                           \
     /* Training (run_mean == NULL): batch statistics into mean, var, and y unless y == NULL. Inference:   \
        y from the running statistics run_mean and run_stat (a variance, or log10 std when log_std). */    \
     static void bn_forward_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t n, int64_t c, \
-                                    int64_t s, double eps, const T *run_mean, const T *run_stat, int log_std, \
-                                    double *mean, double *var) {                                          \
+                                    int64_t s, double eps, int relu, const T *run_mean, const T *run_stat, \
+                                    int log_std, double *mean, double *var) {                             \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= BN_PARALLEL_MIN)")                    \
         for (int64_t ch = 0; ch < c; ch++) {                                                              \
             double mu, v;                                                                                 \
@@ -100,25 +107,35 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
                 }                                                                                         \
             }                                                                                             \
             if (y != NULL)                                                                                \
-                bn_apply_##SUFFIX(x, y, n, c, s, ch, mu, (double)gamma[ch] / sqrt(v + eps),               \
-                                  (double)beta[ch]);                                                      \
+                bn_apply_##SUFFIX(x, y, n, c, s, ch, mu, BN_SCALE(gamma[ch], v, eps), (double)beta[ch],   \
+                                  relu);                                                                  \
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
     /* Channel ch of the backward pass: with x̂ = (x − μ)·r, r = 1/sqrt(σ² + eps), dβ = Σ dy, dγ = Σ dy·x̂,  \
        dx = γ·r·(dy − dβ/M − x̂·dγ/M) = p·dy − (x − μ)·q − o. */                                           \
     BN_CLONES static void bn_backward_channel_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,    \
-                                                       double mu, double v, double eps, int64_t n,        \
-                                                       int64_t c, int64_t s, int64_t ch, T *dgamma,       \
-                                                       T *dbeta) {                                        \
+                                                       const T *beta, int relu, double mu, double v,      \
+                                                       double eps, int64_t n, int64_t c, int64_t s,       \
+                                                       int64_t ch, T *dgamma, T *dbeta, T *ybuf) {        \
         const double m = (double)(n * s), r = 1.0 / sqrt(v + eps);                                        \
+        const double fa = relu ? BN_SCALE(gamma[ch], v, eps) : 0, fb = relu ? (double)beta[ch] : 0;      \
         double sdy = 0, sdyx = 0;                                                                         \
         for (int64_t i = 0; i < n; i++) {                                                                 \
             const T *xc = x + (i * c + ch) * s, *dyc = dy + (i * c + ch) * s;                             \
-            for (int64_t j = 0; j < s; j++) {                                                             \
-                const double d = (double)dyc[j];                                                          \
-                sdy += d;                                                                                 \
-                sdyx += d * ((double)xc[j] - mu);                                                         \
+            if (relu) {                                                                                   \
+                norm_out_##SUFFIX(xc, ybuf, s, mu, fa, fb, 1);                                            \
+                for (int64_t j = 0; j < s; j++) {                                                         \
+                    const double d = ybuf[j] > (T)0 ? (double)dyc[j] : 0.0;                               \
+                    sdy += d;                                                                             \
+                    sdyx += d * ((double)xc[j] - mu);                                                     \
+                }                                                                                         \
+            } else {                                                                                      \
+                for (int64_t j = 0; j < s; j++) {                                                         \
+                    const double d = (double)dyc[j];                                                      \
+                    sdy += d;                                                                             \
+                    sdyx += d * ((double)xc[j] - mu);                                                     \
+                }                                                                                         \
             }                                                                                             \
         }                                                                                                 \
         const double dg = sdyx * r;                                                                       \
@@ -128,21 +145,31 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
         for (int64_t i = 0; i < n; i++) {                                                                 \
             const T *xc = x + (i * c + ch) * s, *dyc = dy + (i * c + ch) * s;                             \
             T *dxc = dx + (i * c + ch) * s;                                                               \
-            for (int64_t j = 0; j < s; j++)                                                               \
-                dxc[j] = (T)(p * (double)dyc[j] - ((double)xc[j] - mu) * q - o);                          \
+            if (relu) {                                                                                   \
+                norm_out_##SUFFIX(xc, ybuf, s, mu, fa, fb, 1); /* the same outputs again */               \
+                for (int64_t j = 0; j < s; j++) {                                                         \
+                    const double d = ybuf[j] > (T)0 ? (double)dyc[j] : 0.0;                               \
+                    dxc[j] = (T)(p * d - ((double)xc[j] - mu) * q - o);                                   \
+                }                                                                                         \
+            } else {                                                                                      \
+                for (int64_t j = 0; j < s; j++)                                                           \
+                    dxc[j] = (T)(p * (double)dyc[j] - ((double)xc[j] - mu) * q - o);                      \
+            }                                                                                             \
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
     /* dx, dγ, dβ from the batch statistics mean, var; and the running statistics' step by their gradients     \
      * (see top): run −= gradient, rounded as the updater's step rounds it, and gradient = 0. */                \
-    static void bn_backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const double *mean,  \
-                                     const double *var, T *dgamma, T *dbeta, int64_t n, int64_t c,        \
-                                     int64_t s, double eps, T *run_mean, T *run_stat, T *drun_mean,       \
-                                     T *drun_stat, double decay, int log_std) {                           \
+    static void bn_backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const T *beta,       \
+                                     int relu, const double *mean, const double *var, T *dgamma,          \
+                                     T *dbeta, int64_t n, int64_t c, int64_t s, double eps, T *run_mean,  \
+                                     T *run_stat, T *drun_mean, T *drun_stat, double decay,               \
+                                     int log_std, T *ybuf) {                                              \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= BN_PARALLEL_MIN)")                    \
         for (int64_t ch = 0; ch < c; ch++) {                                                              \
-            bn_backward_channel_##SUFFIX(x, dy, dx, gamma, mean[ch], var[ch], eps, n, c, s, ch, dgamma,   \
-                                         dbeta);                                                          \
+            bn_backward_channel_##SUFFIX(x, dy, dx, gamma, beta, relu, mean[ch], var[ch], eps, n, c, s,   \
+                                         ch, dgamma, dbeta,                                               \
+                                         relu ? ybuf + (int64_t)omp_get_thread_num() * s : NULL);         \
             const T gm = (T)(((double)run_mean[ch] - mean[ch]) * (1.0 - decay));                          \
             T gs;                                                                                         \
             if (log_std) {                                                                                \
@@ -165,38 +192,49 @@ BN_DEFINE(double, f64)
 #define BN_PTR(T, a) ((T *)(intptr_t)(a))
 
 /* dtype: 0 float32, 1 float64. run_mean == 0: training (batch statistics into mean and var, double [C]; y == 0:
-   statistics only); else inference from run_mean and run_stat (log10 std when log_std != 0). */
+   statistics only); else inference from run_mean and run_stat (log10 std when log_std != 0). relu != 0:
+   y = max(y, 0). */
 JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnForward0(JNIEnv *env, jclass cls, jint dtype, jlong x,
-        jlong y, jlong gamma, jlong beta, jlong n, jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat,
-        jint log_std, jlong mean, jlong var) {
+        jlong y, jlong gamma, jlong beta, jlong n, jlong c, jlong s, jdouble eps, jint relu, jlong run_mean,
+        jlong run_stat, jint log_std, jlong mean, jlong var) {
     (void)env;
     (void)cls;
     if (dtype == 0)
         bn_forward_f32(BN_PTR(float, x), BN_PTR(float, y), BN_PTR(float, gamma), BN_PTR(float, beta), n, c, s, eps,
-                       BN_PTR(float, run_mean), BN_PTR(float, run_stat), log_std, BN_PTR(double, mean),
+                       relu, BN_PTR(float, run_mean), BN_PTR(float, run_stat), log_std, BN_PTR(double, mean),
                        BN_PTR(double, var));
     else
         bn_forward_f64(BN_PTR(double, x), BN_PTR(double, y), BN_PTR(double, gamma), BN_PTR(double, beta), n, c, s,
-                       eps, BN_PTR(double, run_mean), BN_PTR(double, run_stat), log_std, BN_PTR(double, mean),
+                       eps, relu, BN_PTR(double, run_mean), BN_PTR(double, run_stat), log_std, BN_PTR(double, mean),
                        BN_PTR(double, var));
 }
 
 /* dx, dγ and dβ (overwritten); the running statistics updated in place, their gradients drun_mean, drun_stat
-   zero. */
-JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnBackward0(JNIEnv *env, jclass cls, jint dtype,
-        jlong x, jlong dy, jlong dx, jlong gamma, jlong mean, jlong var, jlong dgamma, jlong dbeta, jlong n,
-        jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat, jlong drun_mean, jlong drun_stat,
-        jdouble decay, jint log_std) {
+   zero. relu != 0: the forward pass applied ReLU to its outputs (recomputed from x, the batch statistics, gamma
+   and beta by the forward pass's own function, norm_out.h, for the mask; beta is read only then). Returns 0, or
+   -1 when the scratch for that (S values per thread) could not be allocated (nothing written then). */
+JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_bnBackward0(JNIEnv *env, jclass cls, jint dtype,
+        jlong x, jlong dy, jlong dx, jlong gamma, jlong beta, jint relu, jlong mean, jlong var, jlong dgamma,
+        jlong dbeta, jlong n, jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat, jlong drun_mean,
+        jlong drun_stat, jdouble decay, jint log_std) {
     (void)env;
     (void)cls;
+    void *ybuf = NULL;
+    if (relu) {
+        ybuf = malloc((dtype == 0 ? sizeof(float) : sizeof(double)) * (size_t)s * (size_t)omp_get_max_threads());
+        if (ybuf == NULL) return -1;
+    }
     if (dtype == 0)
         bn_backward_f32(BN_PTR(float, x), BN_PTR(float, dy), BN_PTR(float, dx), BN_PTR(float, gamma),
-                        BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(float, dgamma), BN_PTR(float, dbeta), n, c,
-                        s, eps, BN_PTR(float, run_mean), BN_PTR(float, run_stat), BN_PTR(float, drun_mean),
-                        BN_PTR(float, drun_stat), decay, log_std);
+                        BN_PTR(float, beta), relu, BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(float, dgamma),
+                        BN_PTR(float, dbeta), n, c, s, eps, BN_PTR(float, run_mean), BN_PTR(float, run_stat),
+                        BN_PTR(float, drun_mean), BN_PTR(float, drun_stat), decay, log_std, (float *)ybuf);
     else
         bn_backward_f64(BN_PTR(double, x), BN_PTR(double, dy), BN_PTR(double, dx), BN_PTR(double, gamma),
-                        BN_PTR(double, mean), BN_PTR(double, var), BN_PTR(double, dgamma), BN_PTR(double, dbeta), n,
-                        c, s, eps, BN_PTR(double, run_mean), BN_PTR(double, run_stat), BN_PTR(double, drun_mean),
-                        BN_PTR(double, drun_stat), decay, log_std);
+                        BN_PTR(double, beta), relu, BN_PTR(double, mean), BN_PTR(double, var),
+                        BN_PTR(double, dgamma), BN_PTR(double, dbeta), n, c, s, eps, BN_PTR(double, run_mean),
+                        BN_PTR(double, run_stat), BN_PTR(double, drun_mean), BN_PTR(double, drun_stat), decay,
+                        log_std, (double *)ybuf);
+    free(ybuf);
+    return 0;
 }

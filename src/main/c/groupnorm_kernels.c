@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "norm_out.h"
+
 /* Below this many values a parallel region costs more than it saves. */
 #define PARALLEL_MIN 65536
 
@@ -34,11 +36,14 @@
 #define GN_CLONES
 #endif
 
-/* One group row r of the forward pass: its mean and rstd, and its outputs. */
+NORM_OUT_DEFINE(float, f32)
+NORM_OUT_DEFINE(double, f64)
+
+/* One group row r of the forward pass: its mean and rstd, and its outputs (max(y, 0) when relu). */
 #define GN_DEFINE(T, SUFFIX)                                                                              \
     GN_CLONES static void forward_row_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t r, \
-                                               int64_t k, int64_t s, int64_t g, double eps, double *mean, \
-                                               double *rstd) {                                            \
+                                               int64_t k, int64_t s, int64_t g, double eps, int relu,     \
+                                               double *mean, double *rstd) {                              \
         const int64_t m = k * s;                                                                          \
         const T *xr = x + r * m;                                                                          \
         T *yr = y == NULL ? NULL : y + r * m;                                                             \
@@ -56,27 +61,25 @@
         if (y == NULL) return; /* statistics only */                                                      \
         const int64_t c0 = (r % g) * k;                                                                   \
         for (int64_t j = 0; j < k; j++) {                                                                 \
-            const double a = (double)gamma[c0 + j] * rs, b = (double)beta[c0 + j];                        \
-            const T *xc = xr + j * s;                                                                     \
-            T *yc = yr + j * s;                                                                           \
-            for (int64_t i = 0; i < s; i++) yc[i] = (T)(((double)xc[i] - mu) * a + b);                    \
+            norm_out_##SUFFIX(xr + j * s, yr + j * s, s, mu, (double)gamma[c0 + j] * rs,                 \
+                              (double)beta[c0 + j], relu);                                                \
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
     static void forward_##SUFFIX(const T *x, T *y, const T *gamma, const T *beta, int64_t n, int64_t c,   \
-                                 int64_t s, int64_t g, double eps, double *mean, double *rstd) {          \
+                                 int64_t s, int64_t g, double eps, int relu, double *mean, double *rstd) { \
         const int64_t k = c / g;                                                                          \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= PARALLEL_MIN)")                       \
         for (int64_t r = 0; r < n * g; r++)                                                               \
-            forward_row_##SUFFIX(x, y, gamma, beta, r, k, s, g, eps, mean, rstd);                         \
+            forward_row_##SUFFIX(x, y, gamma, beta, r, k, s, g, eps, relu, mean, rstd);                   \
     }                                                                                                     \
                                                                                                           \
     /* One group row r of the backward pass: dx = rstd·(γ_c·dy − A − x̂·B) with A = E_group[γ_c·dy],       \
        B = E_group[γ_c·dy·x̂]; Σ dy·x̂ and Σ dy per (sample, channel) into sdx and sd ([N·C]). */           \
     GN_CLONES static void backward_row_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,           \
-                                                const double *mean, const double *rstd, int64_t r,        \
-                                                int64_t c, int64_t k, int64_t s, int64_t g, double *sdx,  \
-                                                double *sd) {                                             \
+                                                const T *beta, int relu, const double *mean,              \
+                                                const double *rstd, int64_t r, int64_t c, int64_t k,      \
+                                                int64_t s, int64_t g, double *sdx, double *sd, T *ybuf) { \
         const int64_t m = k * s;                                                                          \
         const T *xr = x + r * m, *dyr = dy + r * m;                                                       \
         T *dxr = dx + r * m;                                                                              \
@@ -86,10 +89,20 @@
         for (int64_t j = 0; j < k; j++) {                                                                 \
             const T *xc = xr + j * s, *dyc = dyr + j * s;                                                 \
             double sdy = 0, sdyx = 0;                                                                     \
-            for (int64_t i = 0; i < s; i++) {                                                             \
-                const double d = (double)dyc[i];                                                          \
-                sdy += d;                                                                                 \
-                sdyx += d * ((double)xc[i] - mu);                                                         \
+            if (relu) {                                                                                   \
+                T *yc = ybuf;                                                                             \
+                norm_out_##SUFFIX(xc, yc, s, mu, (double)gamma[c0 + j] * rs, (double)beta[c0 + j], 1);   \
+                for (int64_t i = 0; i < s; i++) {                                                         \
+                    const double d = yc[i] > (T)0 ? (double)dyc[i] : 0.0;                                 \
+                    sdy += d;                                                                             \
+                    sdyx += d * ((double)xc[i] - mu);                                                     \
+                }                                                                                         \
+            } else {                                                                                      \
+                for (int64_t i = 0; i < s; i++) {                                                         \
+                    const double d = (double)dyc[i];                                                      \
+                    sdy += d;                                                                             \
+                    sdyx += d * ((double)xc[i] - mu);                                                     \
+                }                                                                                         \
             }                                                                                             \
             sdyx *= rs;                                                                                   \
             sd[nc0 + j] = sdy;                                                                            \
@@ -102,20 +115,31 @@
             const double p = (double)gamma[c0 + j] * rs;                                                  \
             const T *xc = xr + j * s, *dyc = dyr + j * s;                                                 \
             T *dxc = dxr + j * s;                                                                         \
-            for (int64_t i = 0; i < s; i++)                                                               \
-                dxc[i] = (T)(p * (double)dyc[i] - ((double)xc[i] - mu) * rb - ra);                        \
+            if (relu) {                                                                                   \
+                T *yc = ybuf; /* the same outputs again, by the same function */                          \
+                norm_out_##SUFFIX(xc, yc, s, mu, p, (double)beta[c0 + j], 1);                             \
+                for (int64_t i = 0; i < s; i++) {                                                         \
+                    const double d = yc[i] > (T)0 ? (double)dyc[i] : 0.0;                                 \
+                    dxc[i] = (T)(p * d - ((double)xc[i] - mu) * rb - ra);                                 \
+                }                                                                                         \
+            } else {                                                                                      \
+                for (int64_t i = 0; i < s; i++)                                                           \
+                    dxc[i] = (T)(p * (double)dyc[i] - ((double)xc[i] - mu) * rb - ra);                    \
+            }                                                                                             \
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
-    /* dx, and dγ_c = Σ_n Σ_s dy·x̂, dβ_c = Σ_n Σ_s dy (overwritten); sums: double [2·N·C] scratch. */     \
-    static void backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const double *mean,     \
-                                  const double *rstd, T *dgamma, T *dbeta, int64_t n, int64_t c,          \
-                                  int64_t s, int64_t g, double *sums) {                                   \
+    /* dx, and dγ_c = Σ_n Σ_s dy·x̂, dβ_c = Σ_n Σ_s dy (overwritten); sums: double [2·N·C] scratch; ybuf     \
+       (relu only): S values of T per OpenMP thread, for a channel's recomputed outputs. */               \
+    static void backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const T *beta, int relu, \
+                                  const double *mean, const double *rstd, T *dgamma, T *dbeta, int64_t n, \
+                                  int64_t c, int64_t s, int64_t g, double *sums, T *ybuf) {               \
         const int64_t k = c / g;                                                                          \
         double *sdx = sums, *sd = sums + n * c;                                                           \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= PARALLEL_MIN)")                       \
         for (int64_t r = 0; r < n * g; r++)                                                               \
-            backward_row_##SUFFIX(x, dy, dx, gamma, mean, rstd, r, c, k, s, g, sdx, sd);                  \
+            backward_row_##SUFFIX(x, dy, dx, gamma, beta, relu, mean, rstd, r, c, k, s, g, sdx, sd,       \
+                                  relu ? ybuf + (int64_t)omp_get_thread_num() * s : NULL);                \
         for (int64_t j = 0; j < c; j++) {                                                                 \
             double gsum = 0, bsum = 0;                                                                    \
             for (int64_t i = 0; i < n; i++) {                                                             \
@@ -154,34 +178,47 @@ JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_maxThreads0(JNIEnv *e
     return omp_get_max_threads();
 }
 
-/* dtype: 0 float32, 1 float64 (io.gnsweep.layer.NativeKernels); y == 0: statistics only. */
+/* dtype: 0 float32, 1 float64 (io.gnsweep.layer.NativeKernels); y == 0: statistics only; relu != 0: y = max(y, 0). */
 JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_forward0(JNIEnv *env, jclass cls, jint dtype, jlong x,
-        jlong y, jlong gamma, jlong beta, jlong n, jlong c, jlong s, jlong g, jdouble eps, jlong mean,
+        jlong y, jlong gamma, jlong beta, jlong n, jlong c, jlong s, jlong g, jdouble eps, jint relu, jlong mean,
         jlong rstd) {
     (void)env;
     (void)cls;
     if (dtype == 0)
-        forward_f32(PTR(float, x), PTR(float, y), PTR(float, gamma), PTR(float, beta), n, c, s, g, eps,
+        forward_f32(PTR(float, x), PTR(float, y), PTR(float, gamma), PTR(float, beta), n, c, s, g, eps, relu,
                     PTR(double, mean), PTR(double, rstd));
     else
-        forward_f64(PTR(double, x), PTR(double, y), PTR(double, gamma), PTR(double, beta), n, c, s, g, eps,
+        forward_f64(PTR(double, x), PTR(double, y), PTR(double, gamma), PTR(double, beta), n, c, s, g, eps, relu,
                     PTR(double, mean), PTR(double, rstd));
 }
 
-/* Returns 0, or -1 when the [2·N·C] scratch could not be allocated (nothing written then). */
+/* relu != 0: the forward pass applied ReLU to its outputs (recomputed from x, mean, rstd, gamma and beta by the
+   forward pass's own function, norm_out.h, for the mask; beta is read only then). Returns 0, or -1 when the
+   scratch (2·N·C doubles, and with relu S values per thread) could not be allocated (nothing written then). */
 JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_backward0(JNIEnv *env, jclass cls, jint dtype,
-        jlong x, jlong dy, jlong dx, jlong gamma, jlong mean, jlong rstd, jlong dgamma, jlong dbeta, jlong n,
-        jlong c, jlong s, jlong g) {
+        jlong x, jlong dy, jlong dx, jlong gamma, jlong beta, jint relu, jlong mean, jlong rstd, jlong dgamma,
+        jlong dbeta, jlong n, jlong c, jlong s, jlong g) {
     (void)env;
     (void)cls;
     double *sums = malloc(sizeof(double) * 2 * (size_t)n * (size_t)c);
     if (sums == NULL) return -1;
+    void *ybuf = NULL;
+    if (relu) { /* a channel's S recomputed outputs for each thread a parallel region can have */
+        ybuf = malloc((dtype == 0 ? sizeof(float) : sizeof(double)) * (size_t)s * (size_t)omp_get_max_threads());
+        if (ybuf == NULL) {
+            free(sums);
+            return -1;
+        }
+    }
     if (dtype == 0)
-        backward_f32(PTR(float, x), PTR(float, dy), PTR(float, dx), PTR(float, gamma), PTR(double, mean),
-                     PTR(double, rstd), PTR(float, dgamma), PTR(float, dbeta), n, c, s, g, sums);
+        backward_f32(PTR(float, x), PTR(float, dy), PTR(float, dx), PTR(float, gamma), PTR(float, beta), relu,
+                     PTR(double, mean), PTR(double, rstd), PTR(float, dgamma), PTR(float, dbeta), n, c, s, g, sums,
+                     (float *)ybuf);
     else
-        backward_f64(PTR(double, x), PTR(double, dy), PTR(double, dx), PTR(double, gamma), PTR(double, mean),
-                     PTR(double, rstd), PTR(double, dgamma), PTR(double, dbeta), n, c, s, g, sums);
+        backward_f64(PTR(double, x), PTR(double, dy), PTR(double, dx), PTR(double, gamma), PTR(double, beta), relu,
+                     PTR(double, mean), PTR(double, rstd), PTR(double, dgamma), PTR(double, dbeta), n, c, s, g,
+                     sums, (double *)ybuf);
+    free(ybuf);
     free(sums);
     return 0;
 }

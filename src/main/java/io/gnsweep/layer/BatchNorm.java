@@ -27,7 +27,11 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * with the biased σ²_c; they are kept as log10 of the running std when {@code useLogStd} (the default).
  * Defaults: decay 0.9, eps 1e-5; γ (initialised to 1) and β (0) are trained and never regularised.
  *
- * <p>It is DL4J's configuration class, unchanged: the same settings, builder, parameter keys ({@code gamma},
+ * <p>{@code relu(true)} fuses a ReLU into the layer: y = max(γ_c · x̂ + β_c, 0), the values of this layer followed by
+ * a ReLU layer ({@link Relu}), computed in the same pass over memory and backpropagated through the same mask
+ * (y > 0), in training and inference alike; one array and one graph vertex fewer per normalised layer.
+ *
+ * <p>It is DL4J's configuration class with that one setting added (false unless set): the same settings, builder, parameter keys ({@code gamma},
  * {@code beta}, {@code mean}, {@code log10stdev} or {@code var}) and initialiser, the same JSON form apart from its
  * class name; {@code instanceof BatchNormalization} holds. Only the layer it instantiates differs. Build it like
  * DL4J's: {@code new BatchNorm.Builder().name("b1c1-batch").build()} (the builder's setters return DL4J's builder
@@ -37,12 +41,16 @@ public class BatchNorm extends BatchNormalization {
 
     private static final long serialVersionUID = 1L;
 
+    /** Whether a ReLU follows the normalisation inside the layer (false: the normalised values). */
+    private boolean relu;
+
     /** For JSON deserialisation; DL4J's defaults (decay 0.9, eps 1e-5, useLogStd). */
     public BatchNorm() {
         super();
     }
 
-    /** A BatchNorm with every setting of a DL4J BatchNormalization configuration (a copy; conf is not changed). */
+    /** A BatchNorm with every setting of a DL4J BatchNormalization configuration (a copy; conf is not changed), and
+     * a BatchNorm's fused ReLU. */
     public static BatchNorm of(BatchNormalization conf) {
         BatchNorm out = new BatchNorm();
         // DL4J's constructor from a builder is private: copy every field its class and superclasses declare
@@ -58,6 +66,9 @@ public class BatchNorm extends BatchNormalization {
                     throw new IllegalStateException("cannot copy BatchNormalization setting " + f.getName(), e);
                 }
             }
+        }
+        if (conf instanceof BatchNorm b) {
+            out.relu = b.relu;
         }
         return out.clone(); // deep-copies what DL4J's clone copies (constraints, dropout, updaters)
     }
@@ -89,6 +100,14 @@ public class BatchNorm extends BatchNormalization {
         }
     }
 
+    public boolean isRelu() {
+        return relu;
+    }
+
+    public void setRelu(boolean relu) {
+        this.relu = relu;
+    }
+
     @Override
     public BatchNorm clone() {
         return (BatchNorm) super.clone();
@@ -97,12 +116,12 @@ public class BatchNorm extends BatchNormalization {
     /** Equal only to another BatchNorm with the same settings, not to DL4J's own class (either way round). */
     @Override
     public boolean equals(Object o) {
-        return o != null && o.getClass() == getClass() && super.equals(o);
+        return o != null && o.getClass() == getClass() && super.equals(o) && relu == ((BatchNorm) o).relu;
     }
 
     @Override
     public int hashCode() {
-        return super.hashCode();
+        return 31 * super.hashCode() + Boolean.hashCode(relu);
     }
 
     @Override
@@ -112,10 +131,20 @@ public class BatchNorm extends BatchNormalization {
 
     /** DL4J's BatchNormalization builder, building a {@link BatchNorm}. */
     public static class Builder extends BatchNormalization.Builder {
+        private boolean relu;
+
+        /** A ReLU after the normalisation, fused into the layer (default false). */
+        public Builder relu(boolean relu) {
+            this.relu = relu;
+            return this;
+        }
+
         @Override
         @SuppressWarnings("unchecked")
         public BatchNorm build() {
-            return of(super.build());
+            BatchNorm out = of(super.build());
+            out.relu = relu;
+            return out;
         }
     }
 }

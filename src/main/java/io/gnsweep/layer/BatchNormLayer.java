@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -44,9 +45,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * 1.0.0-M2.1 ({@code BatchNormTest}).
  */
 public class BatchNormLayer extends BatchNormalization {
+    /** The fused ReLU's arithmetic where DL4J's code runs: DL4J's ReLU activation, as its ActivationLayer runs it. */
+    private static final ActivationReLU RELU = new ActivationReLU();
     /** The input of the last training forward pass, and whether the kernels ran it. */
     private transient INDArray forwardInput;
     private transient boolean forwardFused;
+    /** The output of that pass where DL4J's code ran it with the ReLU fused (its mask for the backward pass). */
+    private transient INDArray forwardOutput;
     /** The batch's μ and σ² per channel of that pass when fused (double, [C], outside workspaces). */
     private transient INDArray batchMean;
     private transient INDArray batchVar;
@@ -68,9 +73,17 @@ public class BatchNormLayer extends BatchNormalization {
         if (training) {
             forwardInput = input;
             forwardFused = fused;
+            forwardOutput = null;
         }
         if (!fused) {
-            return super.activate(training, workspaceMgr);
+            INDArray out = super.activate(training, workspaceMgr);
+            if (relu()) {
+                out = RELU.getActivation(out, training);
+                if (training) {
+                    forwardOutput = out;
+                }
+            }
+            return out;
         }
         INDArray x = LayerPlumbing.contiguous(input.castTo(dataType));
         long n = x.size(0);
@@ -87,9 +100,9 @@ public class BatchNormLayer extends BatchNormalization {
                     batchVar = Nd4j.createUninitialized(DataType.DOUBLE, c);
                 }
             }
-            NativeKernels.batchNormTrain(x, y, gamma, beta, n, c, s, eps, batchMean, batchVar);
+            NativeKernels.batchNormTrain(x, y, gamma, beta, n, c, s, eps, relu(), batchMean, batchVar);
         } else {
-            NativeKernels.batchNormInfer(x, y, gamma, beta, n, c, s, eps,
+            NativeKernels.batchNormInfer(x, y, gamma, beta, n, c, s, eps, relu(),
                     getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN), runningStat(), layerConf().isUseLogStd());
         }
         return y;
@@ -100,8 +113,17 @@ public class BatchNormLayer extends BatchNormalization {
         assertInputSet(true);
         boolean cached = forwardInput == input && forwardFused;
         boolean fused = forwardInput == input ? forwardFused : fusedFor(input) && NativeKernels.use(dataType);
+        INDArray output = forwardInput == input ? forwardOutput : null;
         forwardInput = null;
+        forwardOutput = null;
         if (!fused) {
+            if (relu()) {
+                // DL4J's ReLU backward on the forward pass's outputs (again, if that pass was not on this input)
+                if (output == null) {
+                    output = RELU.getActivation(super.activate(true, workspaceMgr), true);
+                }
+                epsilon = RELU.backprop(workspaceMgr.dup(ArrayType.BP_WORKING_MEM, output), epsilon).getFirst();
+            }
             return applyRunningStatistics(super.backpropGradient(epsilon, workspaceMgr));
         }
         INDArray x = LayerPlumbing.contiguous(input.castTo(dataType));
@@ -124,7 +146,8 @@ public class BatchNormLayer extends BatchNormalization {
         INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
         INDArray dStat = gradientViews.get(statKey);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
-        NativeKernels.batchNormBackward(x, dy, dx, getParam(BatchNormalizationParamInitializer.GAMMA), mean, var,
+        NativeKernels.batchNormBackward(x, dy, dx, getParam(BatchNormalizationParamInitializer.GAMMA),
+                relu() ? getParam(BatchNormalizationParamInitializer.BETA) : null, mean, var,
                 dGamma, dBeta, n, c, s, eps, getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN), runningStat(),
                 dMean, dStat, layerConf().getDecay(), logStd);
         // the keys in the order DL4J's layer sets them
@@ -169,6 +192,12 @@ public class BatchNormLayer extends BatchNormalization {
     public void clear() {
         super.clear();
         forwardInput = null;
+        forwardOutput = null;
+    }
+
+    /** Whether the configuration fuses a ReLU into the layer ({@link BatchNorm#isRelu}). */
+    private boolean relu() {
+        return layerConf() instanceof BatchNorm b && b.isRelu();
     }
 
     /** Whether the kernels can compute this configuration on this input (type and property aside). */

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,6 +36,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * broadcast op writes over its own input (see {@link #activate}).
  */
 public class GroupNormLayer extends BaseLayer<GroupNormalization> {
+    /** The fused ReLU's arithmetic on the ND4J path: DL4J's ReLU activation, as its ActivationLayer runs it. */
+    private static final ActivationReLU RELU = new ActivationReLU();
     /** Statistics of the last training forward pass (outside workspaces) and the input they belong to. */
     private transient INDArray statsInput;
     private transient Stats statsCache;
@@ -87,20 +90,30 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
                         kept.getRow(2).reshape(rows, 1));
             }
         }
-        // y = γ_c·rstd·(z − E[z]) + β_c = a·z + b per (sample, channel): a = γ_c·rstd, b = β_c − a·E[z]. Both
-        // terms are O(σ) unless x₀ is an outlier, so the float32 sum loses at most a few bits.
+        normalised(st, d, y, scratch, y);
+        if (layerConf().isRelu()) {
+            RELU.getActivation(y, training);
+        }
+        return y;
+    }
+
+    /**
+     * out = γ_c·rstd·(z − E[z]) + β_c = a·z + b per (sample, channel), from z = x − x₀ and the statistics:
+     * a = γ_c·rstd, b = β_c − a·E[z]. Both terms are O(σ) unless x₀ is an outlier, so the float32 sum loses at
+     * most a few bits. scratch (x's shape) is overwritten; out may be z itself.
+     */
+    private void normalised(Stats st, Dims d, INDArray z, INDArray scratch, INDArray out) {
+        OpRunner ops = ops();
         long nc = d.n * d.c;
         INDArray gamma = gamma(d);
         INDArray a = byGroupAndChannel(st.rstd, gamma, d);
         INDArray b = byGroupAndChannel(ops.exec(OpRunner.MUL, st.rstd, st.zMean, d.n * d.g, 1), gamma, d);
         ops.exec(OpRunner.SUB, getParam(GroupNormParamInitializer.BETA).reshape('c', 1, d.g, d.c / d.g), b, b);
-        INDArray zc = y.reshape('c', nc, d.s);
         INDArray sc = scratch.reshape('c', nc, d.s);
         // The whole-tensor ops write to an array other than their broadcast input: in place, libnd4j's
         // broadcast multiply ran 2.6x slower on 8 MB on this stack (io.gnsweep.bench.OpCosts).
-        ops.exec(OpRunner.MUL, zc, a.reshape('c', nc, 1), sc);
-        ops.exec(OpRunner.ADD, sc, b.reshape('c', nc, 1), zc);
-        return y;
+        ops.exec(OpRunner.MUL, z.reshape('c', nc, d.s), a.reshape('c', nc, 1), sc);
+        ops.exec(OpRunner.ADD, sc, b.reshape('c', nc, 1), out.reshape('c', nc, d.s));
     }
 
     /** The forward pass by the fused CPU kernels ({@link NativeKernels}); keeps the statistics when training. */
@@ -123,7 +136,7 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
             rstd = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM, DataType.DOUBLE, new long[] {rows}, 'c');
         }
         NativeKernels.forward(x, y, getParam(GroupNormParamInitializer.GAMMA), getParam(GroupNormParamInitializer.BETA),
-                d.n, d.c, d.s, d.g, layerConf().getEps(), mean, rstd);
+                d.n, d.c, d.s, d.g, layerConf().getEps(), layerConf().isRelu(), mean, rstd);
         if (training) {
             statsInput = input;
             statsCache = null;
@@ -148,7 +161,9 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         INDArray dGamma = gradientViews.get(GroupNormParamInitializer.GAMMA);
         INDArray dBeta = gradientViews.get(GroupNormParamInitializer.BETA);
-        NativeKernels.backward(x, dy, dx, gammaParam, mean, rstd, dGamma, dBeta, d.n, d.c, d.s, d.g);
+        NativeKernels.backward(x, dy, dx, gammaParam,
+                layerConf().isRelu() ? getParam(GroupNormParamInitializer.BETA) : null, mean, rstd, dGamma, dBeta,
+                d.n, d.c, d.s, d.g);
         Gradient gradient = new DefaultGradient();
         gradient.setGradientFor(GroupNormParamInitializer.GAMMA, dGamma);
         gradient.setGradientFor(GroupNormParamInitializer.BETA, dBeta);
@@ -209,6 +224,13 @@ public class GroupNormLayer extends BaseLayer<GroupNormalization> {
         INDArray z = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
         INDArray tmp = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
         Stats st = statsForBackprop(x, z, tmp, d);
+        if (layerConf().isRelu()) {
+            // the forward pass's outputs again (the same ops on the same z), then DL4J's ReLU backward on them:
+            // dy where the output was positive, else 0
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
+            normalised(st, d, z, tmp, out);
+            dy = RELU.backprop(out, dy).getFirst();
+        }
         INDArray rstd3 = st.rstd.reshape('c', d.n, d.g, 1);
         INDArray zMean3 = st.zMean.reshape('c', d.n, d.g, 1);
         INDArray gamma = gamma(d);                                                      // [1, G, K]

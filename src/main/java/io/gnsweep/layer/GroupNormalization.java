@@ -38,6 +38,12 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * [N, C] activations after a dense layer. Use it like DL4J's BatchNormalization:
  * <pre>{@code new GroupNormalization.Builder().groups(32).eps(1e-5).build()}</pre>
  *
+ * <p>{@code relu(true)} fuses a ReLU into the layer: y = max(γ_c · x̂_i + β_c, 0), the values of this layer followed by
+ * a ReLU layer ({@link Relu}, DL4J's {@code ActivationLayer} with ReLU), computed in the same pass over memory and
+ * backpropagated through the same mask (y > 0); one array and one graph vertex fewer per normalised layer. The
+ * layer's {@code activation} setting (which DL4J's builders give every layer, sigmoid by default) is not read: the
+ * output is the normalised value, or its ReLU with {@code relu(true)}.
+ *
  * <p>Of the settings DL4J's builders offer every layer (on this builder, or for all layers on
  * {@code NeuralNetConfiguration.Builder}): dropout is applied as DL4J's dense and convolution layers apply it,
  * to the input in training (and backpropagated); updater, gradient normalisation and constraints act on γ and β
@@ -61,6 +67,8 @@ public class GroupNormalization extends FeedForwardLayer {
     protected int groups = 32;
     /** Added to the variance before the square root, for numerical safety. */
     protected double eps = 1e-5;
+    /** Whether a ReLU follows the normalisation inside the layer (false: the normalised values). */
+    protected boolean relu;
 
     /** For JSON deserialisation; the defaults are those of {@link Builder}. */
     public GroupNormalization() {
@@ -71,6 +79,7 @@ public class GroupNormalization extends FeedForwardLayer {
         super(builder);
         this.groups = builder.groups;
         this.eps = builder.eps;
+        this.relu = builder.relu;
         initializeConstraints(builder);
     }
 
@@ -90,6 +99,14 @@ public class GroupNormalization extends FeedForwardLayer {
         this.eps = eps;
     }
 
+    public boolean isRelu() {
+        return relu;
+    }
+
+    public void setRelu(boolean relu) {
+        this.relu = relu;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -99,12 +116,12 @@ public class GroupNormalization extends FeedForwardLayer {
             return false;
         }
         GroupNormalization other = (GroupNormalization) o;
-        return groups == other.groups && Double.compare(eps, other.eps) == 0;
+        return groups == other.groups && Double.compare(eps, other.eps) == 0 && relu == other.relu;
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * super.hashCode() + groups) + Double.hashCode(eps);
+        return 31 * (31 * (31 * super.hashCode() + groups) + Double.hashCode(eps)) + Boolean.hashCode(relu);
     }
 
     @Override
@@ -261,6 +278,7 @@ public class GroupNormalization extends FeedForwardLayer {
     public static class Builder extends FeedForwardLayer.Builder<Builder> {
         private int groups = 32;
         private double eps = 1e-5;
+        private boolean relu;
 
         /** Number of groups G (default 32, the paper's default); must divide the channel count. */
         public Builder groups(int groups) {
@@ -271,6 +289,12 @@ public class GroupNormalization extends FeedForwardLayer {
         /** Variance epsilon (default 1e-5). */
         public Builder eps(double eps) {
             this.eps = eps;
+            return this;
+        }
+
+        /** A ReLU after the normalisation, fused into the layer (default false). */
+        public Builder relu(boolean relu) {
+            this.relu = relu;
             return this;
         }
 

@@ -56,6 +56,12 @@ final class NativeKernels {
      */
     static void forward(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s, long g,
             double eps, INDArray mean, INDArray rstd) {
+        forward(x, y, gamma, beta, n, c, s, g, eps, false, mean, rstd);
+    }
+
+    /** {@link #forward}, then y = max(y, 0) when {@code relu} (a ReLU fused into the layer). */
+    static void forward(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s, long g,
+            double eps, boolean relu, INDArray mean, INDArray rstd) {
         check(x, n * c * s, x.dataType());
         check(y, n * c * s, x.dataType());
         check(gamma, c, x.dataType());
@@ -63,8 +69,8 @@ final class NativeKernels {
         check(mean, n * g, DataType.DOUBLE);
         check(rstd, n * g, DataType.DOUBLE);
         try {
-            forward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, g, eps, address(mean),
-                    address(rstd));
+            forward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, g, eps, relu ? 1 : 0,
+                    address(mean), address(rstd));
         } finally {
             keepAlive(x, y, gamma, beta, mean, rstd);
         }
@@ -76,7 +82,7 @@ final class NativeKernels {
         check(mean, n * g, DataType.DOUBLE);
         check(rstd, n * g, DataType.DOUBLE);
         try {
-            forward0(code(x), address(x), 0, 0, 0, n, c, s, g, eps, address(mean), address(rstd));
+            forward0(code(x), address(x), 0, 0, 0, n, c, s, g, eps, 0, address(mean), address(rstd));
         } finally {
             keepAlive(x, mean, rstd);
         }
@@ -89,6 +95,12 @@ final class NativeKernels {
      */
     static void batchNormTrain(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
             double eps, INDArray mean, INDArray var) {
+        batchNormTrain(x, y, gamma, beta, n, c, s, eps, false, mean, var);
+    }
+
+    /** {@link #batchNormTrain}, then y = max(y, 0) when {@code relu} (a ReLU fused into the layer). */
+    static void batchNormTrain(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
+            double eps, boolean relu, INDArray mean, INDArray var) {
         check(x, n * c * s, x.dataType());
         check(mean, c, DataType.DOUBLE);
         check(var, c, DataType.DOUBLE);
@@ -99,7 +111,8 @@ final class NativeKernels {
         }
         try {
             bnForward0(code(x), address(x), y == null ? 0 : address(y), y == null ? 0 : address(gamma),
-                    y == null ? 0 : address(beta), n, c, s, eps, 0, 0, 0, address(mean), address(var));
+                    y == null ? 0 : address(beta), n, c, s, eps, relu && y != null ? 1 : 0, 0, 0, 0, address(mean),
+                    address(var));
         } finally {
             keepAlive(x, y, gamma, beta, mean, var);
         }
@@ -111,6 +124,12 @@ final class NativeKernels {
      */
     static void batchNormInfer(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
             double eps, INDArray runMean, INDArray runStat, boolean logStd) {
+        batchNormInfer(x, y, gamma, beta, n, c, s, eps, false, runMean, runStat, logStd);
+    }
+
+    /** {@link #batchNormInfer}, then y = max(y, 0) when {@code relu} (a ReLU fused into the layer). */
+    static void batchNormInfer(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
+            double eps, boolean relu, INDArray runMean, INDArray runStat, boolean logStd) {
         DataType t = x.dataType();
         check(x, n * c * s, t);
         check(y, n * c * s, t);
@@ -119,8 +138,8 @@ final class NativeKernels {
         check(runMean, c, t);
         check(runStat, c, t);
         try {
-            bnForward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, eps, address(runMean),
-                    address(runStat), logStd ? 1 : 0, 0, 0);
+            bnForward0(code(x), address(x), address(y), address(gamma), address(beta), n, c, s, eps, relu ? 1 : 0,
+                    address(runMean), address(runStat), logStd ? 1 : 0, 0, 0);
         } finally {
             keepAlive(x, y, gamma, beta, runMean, runStat);
         }
@@ -135,7 +154,22 @@ final class NativeKernels {
     static void batchNormBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray var,
             INDArray dgamma, INDArray dbeta, long n, long c, long s, double eps, INDArray runMean, INDArray runStat,
             INDArray dRunMean, INDArray dRunStat, double decay, boolean logStd) {
+        batchNormBackward(x, dy, dx, gamma, null, mean, var, dgamma, dbeta, n, c, s, eps, runMean, runStat, dRunMean,
+                dRunStat, decay, logStd);
+    }
+
+    /**
+     * {@link #batchNormBackward} of a layer whose forward pass applied ReLU to its outputs when {@code beta} is
+     * not null: dy is taken where the output was positive (recomputed from x, the batch statistics, γ and β with
+     * the forward pass's arithmetic, so the mask is the forward pass's to the bit), else as 0.
+     */
+    static void batchNormBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray beta, INDArray mean,
+            INDArray var, INDArray dgamma, INDArray dbeta, long n, long c, long s, double eps, INDArray runMean,
+            INDArray runStat, INDArray dRunMean, INDArray dRunStat, double decay, boolean logStd) {
         DataType t = x.dataType();
+        if (beta != null) {
+            check(beta, c, t);
+        }
         check(x, n * c * s, t);
         check(dy, n * c * s, t);
         check(dx, n * c * s, t);
@@ -144,12 +178,17 @@ final class NativeKernels {
         for (INDArray a : new INDArray[] {gamma, dgamma, dbeta, runMean, runStat, dRunMean, dRunStat}) {
             check(a, c, t);
         }
+        int status;
         try {
-            bnBackward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean), address(var),
+            status = bnBackward0(code(x), address(x), address(dy), address(dx), address(gamma),
+                    beta == null ? 0 : address(beta), beta == null ? 0 : 1, address(mean), address(var),
                     address(dgamma), address(dbeta), n, c, s, eps, address(runMean), address(runStat),
                     address(dRunMean), address(dRunStat), decay, logStd ? 1 : 0);
         } finally {
-            keepAlive(x, dy, dx, gamma, mean, var, dgamma, dbeta, runMean, runStat, dRunMean, dRunStat);
+            keepAlive(x, dy, dx, gamma, beta, mean, var, dgamma, dbeta, runMean, runStat, dRunMean, dRunStat);
+        }
+        if (status != 0) {
+            throw new OutOfMemoryError("BatchNorm native backward: no memory for " + s + " values per thread");
         }
     }
 
@@ -189,7 +228,20 @@ final class NativeKernels {
      */
     static void backward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray rstd,
             INDArray dgamma, INDArray dbeta, long n, long c, long s, long g) {
+        backward(x, dy, dx, gamma, null, mean, rstd, dgamma, dbeta, n, c, s, g);
+    }
+
+    /**
+     * {@link #backward} of a layer whose forward pass applied ReLU to its outputs when {@code beta} is not null:
+     * dy is taken where the output was positive (recomputed from x, mean, rstd, γ and β with the forward pass's
+     * arithmetic, so the mask is the forward pass's to the bit), else as 0.
+     */
+    static void backward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray beta, INDArray mean,
+            INDArray rstd, INDArray dgamma, INDArray dbeta, long n, long c, long s, long g) {
         DataType t = x.dataType();
+        if (beta != null) {
+            check(beta, c, t);
+        }
         check(x, n * c * s, t);
         check(dy, n * c * s, t);
         check(dx, n * c * s, t);
@@ -200,10 +252,11 @@ final class NativeKernels {
         check(rstd, n * g, DataType.DOUBLE);
         int status;
         try {
-            status = backward0(code(x), address(x), address(dy), address(dx), address(gamma), address(mean),
-                    address(rstd), address(dgamma), address(dbeta), n, c, s, g);
+            status = backward0(code(x), address(x), address(dy), address(dx), address(gamma),
+                    beta == null ? 0 : address(beta), beta == null ? 0 : 1, address(mean), address(rstd),
+                    address(dgamma), address(dbeta), n, c, s, g);
         } finally {
-            keepAlive(x, dy, dx, gamma, mean, rstd, dgamma, dbeta);
+            keepAlive(x, dy, dx, gamma, beta, mean, rstd, dgamma, dbeta);
         }
         if (status != 0) {
             throw new OutOfMemoryError("GroupNorm native backward: no memory for " + 2 * n * c + " doubles");
@@ -332,19 +385,19 @@ final class NativeKernels {
     }
 
     private static native void forward0(int dtype, long x, long y, long gamma, long beta, long n, long c, long s,
-            long g, double eps, long mean, long rstd);
+            long g, double eps, int relu, long mean, long rstd);
 
-    private static native int backward0(int dtype, long x, long dy, long dx, long gamma, long mean, long rstd,
-            long dgamma, long dbeta, long n, long c, long s, long g);
+    private static native int backward0(int dtype, long x, long dy, long dx, long gamma, long beta, int relu,
+            long mean, long rstd, long dgamma, long dbeta, long n, long c, long s, long g);
 
     private static native int maxThreads0();
 
     private static native void bnForward0(int dtype, long x, long y, long gamma, long beta, long n, long c, long s,
-            double eps, long runMean, long runStat, int logStd, long mean, long var);
+            double eps, int relu, long runMean, long runStat, int logStd, long mean, long var);
 
-    private static native void bnBackward0(int dtype, long x, long dy, long dx, long gamma, long mean, long var,
-            long dgamma, long dbeta, long n, long c, long s, double eps, long runMean, long runStat, long dRunMean,
-            long dRunStat, double decay, int logStd);
+    private static native int bnBackward0(int dtype, long x, long dy, long dx, long gamma, long beta, int relu,
+            long mean, long var, long dgamma, long dbeta, long n, long c, long s, double eps, long runMean,
+            long runStat, long dRunMean, long dRunStat, double decay, int logStd);
 
     private static native void relu0(int dtype, long x, long dy, long out, long n);
 }

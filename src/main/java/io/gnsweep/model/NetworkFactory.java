@@ -79,12 +79,15 @@ public final class NetworkFactory {
                     conv.regularization(List.of(new FusedL2(s.weightDecay())));
                 }
                 list.layer(index++, conv.build());
+                // ReLU after every convolution: fused into the norm layer (the same values, one pass over memory
+                // fewer), else gnsweep's ReLU layer (DL4J's values, its own fused CPU kernels)
+                boolean fused = normalised && fusedRelu();
                 if (normalised) {
-                    list.layer(index++, normLayer(s.norm(), s.groups(), channels, name + "-" + s.norm().id()));
+                    list.layer(index++, normLayer(s.norm(), s.groups(), channels, name + "-" + s.norm().id(), fused));
                 }
-                // gnsweep's ReLU layer (DL4J's values, its own fused CPU kernels) after every convolution, for every
-                // norm kind alike, so that speed comparisons between norms compare the norms
-                list.layer(index++, new Relu.Builder().name(name + "-relu").build());
+                if (!fused) {
+                    list.layer(index++, new Relu.Builder().name(name + "-relu").build());
+                }
             }
             // gnsweep's max-pooling layer: DL4J's SubsamplingLayer values, its own fused CPU kernels
             list.layer(index++, new MaxPool.Builder().kernelSize(2, 2).stride(2, 2).name("pool" + (b + 1)).build());
@@ -109,16 +112,29 @@ public final class NetworkFactory {
         return s.updater() != null ? s.updater().clone() : new FusedAdam(s.lr(), 0.9, 0.999, 1e-8);
     }
 
-    static Layer normLayer(NormKind kind, int groups, int channels, String name) {
+    /**
+     * Whether the ReLU after a norm layer is fused into it ({@code relu(true)} on gnsweep's GroupNorm and BatchNorm
+     * layers: the same values and gradients to the bit, one array and one vertex fewer), else a ReLU layer of its
+     * own follows; {@value #FUSED_RELU_PROPERTY} = {@code false} builds the latter (read when a network is built).
+     */
+    static boolean fusedRelu() {
+        return !"false".equalsIgnoreCase(System.getProperty(FUSED_RELU_PROPERTY, "true").trim());
+    }
+
+    /** System property: {@code false} builds networks with a ReLU layer after each norm layer ({@link #fusedRelu}). */
+    public static final String FUSED_RELU_PROPERTY = "gnsweep.model.fusedRelu";
+
+    /** The norm layer of this kind, with a ReLU fused into it when {@code relu}. */
+    static Layer normLayer(NormKind kind, int groups, int channels, String name, boolean relu) {
         switch (kind) {
             case BATCH:
-                return new BatchNorm.Builder().name(name).build();
+                return new BatchNorm.Builder().relu(relu).name(name).build();
             case GROUP:
-                return new GroupNormalization.Builder().name(name).groups(groups).build();
+                return new GroupNormalization.Builder().name(name).groups(groups).relu(relu).build();
             case LAYER:
-                return new GroupNormalization.Builder().name(name).groups(1).build();
+                return new GroupNormalization.Builder().name(name).groups(1).relu(relu).build();
             case INSTANCE:
-                return new GroupNormalization.Builder().name(name).groups(channels).build();
+                return new GroupNormalization.Builder().name(name).groups(channels).relu(relu).build();
             default:
                 throw new IllegalArgumentException("no layer for norm " + kind);
         }

@@ -161,6 +161,11 @@ public final class ResNet {
         }
 
         String convNorm(String name, String input, int channels, int kernel, int stride) {
+            return convNorm(name, input, channels, kernel, stride, false);
+        }
+
+        /** conv-norm, the norm with a ReLU fused into it when {@code relu}; the name of the last vertex added. */
+        private String convNorm(String name, String input, int channels, int kernel, int stride, boolean relu) {
             boolean normalised = s.norm() != NormKind.NONE;
             ConvolutionLayer.Builder conv = new Conv2D.Builder(kernel, kernel).stride(stride, stride)
                     .padding(kernel / 2, kernel / 2).nOut(channels).hasBias(!normalised)
@@ -173,12 +178,19 @@ public final class ResNet {
                 return name;
             }
             String normName = name + "-" + s.norm().id();
-            g.addLayer(normName, NetworkFactory.normLayer(s.norm(), s.groups(), channels, normName), name);
+            g.addLayer(normName, NetworkFactory.normLayer(s.norm(), s.groups(), channels, normName, relu), name);
             return normName;
         }
 
+        /**
+         * conv-norm-ReLU: the ReLU fused into the norm where there is one ({@link NetworkFactory#fusedRelu}), else a
+         * ReLU layer named {@code reluName}; returns the name of the last vertex added.
+         */
         String convNormRelu(String name, String input, int channels, int kernel, int stride, String reluName) {
-            String last = convNorm(name, input, channels, kernel, stride);
+            if (s.norm() != NormKind.NONE && NetworkFactory.fusedRelu()) {
+                return convNorm(name, input, channels, kernel, stride, true);
+            }
+            String last = convNorm(name, input, channels, kernel, stride, false);
             g.addLayer(reluName, new Relu.Builder().name(reluName).build(), last);
             return reluName;
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.runtime.NativeSetup;
@@ -43,9 +44,12 @@ class NetworkFactoryTest {
         assertInstanceOf(BatchNormalization.class, batch.getLayer(1).conf().getLayer());
         assertInstanceOf(io.gnsweep.layer.BatchNorm.class, batch.getLayer(1).conf().getLayer());
         assertInstanceOf(io.gnsweep.layer.BatchNormLayer.class, batch.getLayer(1));
-        assertInstanceOf(io.gnsweep.layer.Relu.class, group.getLayer(2).conf().getLayer());
+        // the ReLU after each norm is fused into it: the next layer is the next convolution
+        assertTrue(gn.isRelu());
+        assertTrue(((io.gnsweep.layer.BatchNorm) batch.getLayer(1).conf().getLayer()).isRelu());
+        assertInstanceOf(ConvolutionLayer.class, group.getLayer(2).conf().getLayer());
         MultiLayerNetwork none = build(Model.SMALL_CNN, NormKind.NONE, 0, 1.0, 28, 1);
-        // without a norm: convolution, then the same ReLU layer the normalised networks have
+        // without a norm: convolution, then gnsweep's ReLU layer
         assertInstanceOf(io.gnsweep.layer.Relu.class, none.getLayer(1).conf().getLayer());
         assertInstanceOf(ConvolutionLayer.class, none.getLayer(2).conf().getLayer());
         assertEquals(Activation.IDENTITY.getActivationFunction(),

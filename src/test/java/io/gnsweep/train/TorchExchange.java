@@ -245,6 +245,7 @@ final class TorchExchange {
             Map<String, Object> n = node(name, "group_norm");
             n.put("groups", g.getGroups());
             n.put("eps", g.getEps());
+            n.put("relu", g.isRelu());
             return n;
         }
         if (layer.getClass() == BatchNormalization.class || layer.getClass() == BatchNorm.class) {
@@ -256,6 +257,7 @@ final class TorchExchange {
             n.put("eps", b.getEps());
             n.put("decay", b.getDecay());
             n.put("use_log_std", b.isUseLogStd());
+            n.put("relu", b instanceof BatchNorm bn && bn.isRelu());
             return n;
         }
         if (layer.getClass() == GlobalPoolingLayer.class) {
