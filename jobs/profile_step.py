@@ -36,6 +36,7 @@ RULES = [
     (r"ReluLayer\.activate|ActivationLayer\.activate", "ReLU forward"),
     (r"ReluLayer\.backpropGradient|ActivationLayer\.backpropGradient", "ReLU backward"),
     (r"GlobalPoolingLayer", "global pooling"),
+    (r"AddReluVertex", "residual add + ReLU"),
     (r"ElementWiseVertex", "residual add"),
     (r"OutputLayer|LossMCXENT|ActivationSoftmax", "output layer and loss"),
     (r"DenseLayer", "dense layer"),

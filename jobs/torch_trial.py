@@ -31,7 +31,8 @@ What the replica must match, and how (DL4J 1.0.0-M2.1 semantics):
   reshape of a contiguous NCHW tensor does.
 - graphs (a DL4J ComputationGraph): nodes come in topological order and each names its inputs ("inputs";
   network.input_name is the network input); a node without inputs takes the previous node's output. The
-  last node is the network's output. add: the elementwise sum of its inputs (ElementWiseVertex Add);
+  last node is the network's output. add: the elementwise sum of its inputs (ElementWiseVertex Add; gnsweep's
+  AddRelu, "relu": true, then ReLU);
   global_avg_pool: the mean over H and W, [N, C, H, W] -> [N, C] (GlobalPoolingLayer AVG, collapsed).
 - group_norm: torch.nn.functional.group_norm with the layer's G and eps (biased group variance); then ReLU where
   the layer fuses one ("relu": true), as batch_norm below.
@@ -159,6 +160,8 @@ class Replica:
                 h = inputs[0]
                 for other in inputs[1:]:
                     h = h + other
+                if node.get("relu"):            # gnsweep's AddRelu vertex: the ReLU after the add
+                    h = F.relu(h)
             elif kind == "global_avg_pool":
                 h = h.mean(dim=(2, 3))          # [N, C, H, W] -> [N, C]
             else:

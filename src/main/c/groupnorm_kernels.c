@@ -166,6 +166,29 @@ GN_DEFINE(double, f64)
 RELU_DEFINE(float, f32)
 RELU_DEFINE(double, f64)
 
+/* A residual add with the ReLU after it (io.gnsweep.layer.AddRelu) over [lo, hi): y = max(a + b, 0), the sum
+   in T as ND4J adds two arrays; backward, g = dy where a + b > 0 (the same sum again), else 0, into both
+   input gradients. */
+#define ADD_RELU_DEFINE(T, SUFFIX)                                                                        \
+    GN_CLONES static void add_relu_fwd_##SUFFIX(const T *a, const T *b, T *y, int64_t lo, int64_t hi) {   \
+        for (int64_t i = lo; i < hi; i++) {                                                               \
+            const T v = a[i] + b[i];                                                                      \
+            y[i] = v < 0 ? (T)0 : v;                                                                      \
+        }                                                                                                 \
+    }                                                                                                     \
+    GN_CLONES static void add_relu_bwd_##SUFFIX(const T *a, const T *b, const T *dy, T *da, T *db,        \
+                                                int64_t lo, int64_t hi) {                                 \
+        for (int64_t i = lo; i < hi; i++) {                                                               \
+            const T v = a[i] + b[i];                                                                      \
+            const T g = v > 0 ? dy[i] : (T)0;                                                             \
+            da[i] = g;                                                                                    \
+            db[i] = g;                                                                                    \
+        }                                                                                                 \
+    }
+
+ADD_RELU_DEFINE(float, f32)
+ADD_RELU_DEFINE(double, f64)
+
 /* Blocks of RELU_BLOCK values, split across OpenMP threads for tensors of at least PARALLEL_MIN values. */
 #define RELU_BLOCK 16384
 
@@ -238,6 +261,26 @@ JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_relu0(JNIEnv *env, jc
         } else {
             if (dy == 0) relu_fwd_f64(PTR(double, x), PTR(double, out), lo, hi);
             else relu_bwd_f64(PTR(double, x), PTR(double, dy), PTR(double, out), lo, hi);
+        }
+    }
+}
+
+/* dy == 0: forward, y = max(a + b, 0) into out; else backward, dy where a + b > 0, else 0, into out and out2. */
+JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_addRelu0(JNIEnv *env, jclass cls, jint dtype, jlong a,
+        jlong b, jlong dy, jlong out, jlong out2, jlong n) {
+    (void)env;
+    (void)cls;
+    const int64_t blocks = (n + RELU_BLOCK - 1) / RELU_BLOCK;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+    for (int64_t k = 0; k < blocks; k++) {
+        const int64_t lo = k * RELU_BLOCK, hi = lo + RELU_BLOCK < n ? lo + RELU_BLOCK : n;
+        if (dtype == 0) {
+            if (dy == 0) add_relu_fwd_f32(PTR(float, a), PTR(float, b), PTR(float, out), lo, hi);
+            else add_relu_bwd_f32(PTR(float, a), PTR(float, b), PTR(float, dy), PTR(float, out), PTR(float, out2), lo, hi);
+        } else {
+            if (dy == 0) add_relu_fwd_f64(PTR(double, a), PTR(double, b), PTR(double, out), lo, hi);
+            else add_relu_bwd_f64(PTR(double, a), PTR(double, b), PTR(double, dy), PTR(double, out), PTR(double, out2),
+                                  lo, hi);
         }
     }
 }

@@ -217,6 +217,30 @@ final class NativeKernels {
         }
     }
 
+    /** y = max(a + b, 0) elementwise, the sum in the arrays' type; all of one type and length, dense in C order. */
+    static void addRelu(INDArray a, INDArray b, INDArray y) {
+        check(a, a.length(), a.dataType());
+        check(b, a.length(), a.dataType());
+        check(y, a.length(), a.dataType());
+        try {
+            addRelu0(code(a), address(a), address(b), 0, address(y), 0, a.length());
+        } finally {
+            keepAlive(a, b, y);
+        }
+    }
+
+    /** da = db = dy where a + b > 0, else 0 (the backward pass of {@link #addRelu}); all alike, dense in C order. */
+    static void addReluBackward(INDArray a, INDArray b, INDArray dy, INDArray da, INDArray db) {
+        for (INDArray x : new INDArray[] {a, b, dy, da, db}) {
+            check(x, a.length(), a.dataType());
+        }
+        try {
+            addRelu0(code(a), address(a), address(b), address(dy), address(da), address(db), a.length());
+        } finally {
+            keepAlive(a, b, dy, da, db);
+        }
+    }
+
     /** The OpenMP threads the kernels would use if called from this thread now. */
     static int maxThreads() {
         return maxThreads0();
@@ -400,4 +424,6 @@ final class NativeKernels {
             long runStat, long dRunMean, long dRunStat, double decay, int logStd);
 
     private static native void relu0(int dtype, long x, long dy, long out, long n);
+
+    private static native void addRelu0(int dtype, long a, long b, long dy, long out, long out2, long n);
 }

@@ -1,5 +1,6 @@
 package io.gnsweep.model;
 
+import io.gnsweep.layer.AddRelu;
 import io.gnsweep.layer.Conv2D;
 import io.gnsweep.layer.Relu;
 import io.gnsweep.optim.BlockUpdaters;
@@ -117,8 +118,13 @@ public final class ResNet {
                 if (stride != 1 || in != c) {
                     shortcut = b.convNorm(name + "-proj", x, c, 1, stride);
                 }
-                g.addVertex(name + "-add", new ElementWiseVertex(ElementWiseVertex.Op.Add), branch, shortcut);
-                g.addLayer(name + "-relu", new Relu.Builder().name(name + "-relu").build(), name + "-add");
+                if (NetworkFactory.fusedRelu()) {
+                    // the add and the ReLU after it in one vertex (the same values, one pass over memory)
+                    g.addVertex(name + "-relu", new AddRelu(), branch, shortcut);
+                } else {
+                    g.addVertex(name + "-add", new ElementWiseVertex(ElementWiseVertex.Op.Add), branch, shortcut);
+                    g.addLayer(name + "-relu", new Relu.Builder().name(name + "-relu").build(), name + "-add");
+                }
                 x = name + "-relu";
                 in = c;
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gnsweep.layer.AddRelu;
 import io.gnsweep.layer.BatchNorm;
 import io.gnsweep.layer.GroupNormalization;
 import io.gnsweep.layer.Relu;
@@ -12,6 +13,7 @@ import io.gnsweep.runtime.NativeSetup;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,9 +23,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Networks with the ReLU after each norm fused into the norm layer train exactly as the same networks with a ReLU
- * layer after each norm: the same initial parameters, and after several steps the same parameters (BatchNorm's
- * running statistics included), training scores and inference outputs, bit for bit.
+ * Networks with the ReLU after each norm fused into the norm layer, and a ResNet's residual add and the ReLU after
+ * it as one {@link AddRelu} vertex, train exactly as the same networks with ReLU layers of their own
+ * ({@link NetworkFactory#FUSED_RELU_PROPERTY} = false): the same initial parameters, and after several steps the
+ * same parameters (BatchNorm's running statistics included), training scores and inference outputs, bit for bit.
  */
 class FusedReluTest {
     @BeforeAll
@@ -54,7 +57,7 @@ class FusedReluTest {
 
     @Test
     void resNetTrainsTheSameWithFusedRelu() {
-        for (NormKind k : new NormKind[] {NormKind.GROUP, NormKind.BATCH}) {
+        for (NormKind k : new NormKind[] {NormKind.GROUP, NormKind.BATCH, NormKind.NONE}) {
             NetworkFactory.NetworkSpec s = new NetworkFactory.NetworkSpec(Model.RESNET, k, 2, 0.25, 1, 32, 32, 10,
                     0.05, 3, 8, true, new io.gnsweep.optim.SgdMomentum(0.05, null, 0.9, false), 5e-4);
             sameTraining(s, 4, 5, "resnet " + k.id());
@@ -76,14 +79,24 @@ class FusedReluTest {
                 assertTrue(g.isRelu(), l.conf().getLayer().getLayerName());
             }
         }
-        // a ResNet keeps the ReLU after each residual add; the stem's and each block's first norm fuse theirs
-        NetworkFactory.NetworkSpec r = new NetworkFactory.NetworkSpec(Model.RESNET, NormKind.BATCH, 2, 0.25, 1, 32,
-                32, 10, 0.05, 3);
-        ComputationGraph g = (ComputationGraph) NetworkFactory.create(r).dl4j();
-        assertTrue(((BatchNorm) g.getLayer("stem-batch").conf().getLayer()).isRelu());
-        assertTrue(((BatchNorm) g.getLayer("s1b1-conv1-batch").conf().getLayer()).isRelu());
-        assertFalse(((BatchNorm) g.getLayer("s1b1-conv2-batch").conf().getLayer()).isRelu());
-        assertTrue(g.getLayer("s1b1-relu").conf().getLayer() instanceof Relu);
+        // a ResNet: the stem's and each block's first norm fuse their ReLU, the residual add and its ReLU are one
+        // AddRelu vertex; without a norm the add still fuses its ReLU
+        for (NormKind k : new NormKind[] {NormKind.BATCH, NormKind.NONE}) {
+            NetworkFactory.NetworkSpec r = new NetworkFactory.NetworkSpec(Model.RESNET, k, 2, 0.25, 1, 32, 32, 10,
+                    0.05, 3);
+            ComputationGraph g = (ComputationGraph) NetworkFactory.create(r).dl4j();
+            ComputationGraph u = (ComputationGraph) unfused(r).dl4j();
+            assertTrue(g.getConfiguration().getVertices().get("s1b1-relu") instanceof AddRelu, k.id());
+            assertFalse(g.getConfiguration().getVertices().containsKey("s1b1-add"), k.id());
+            assertTrue(u.getLayer("s1b1-relu").conf().getLayer() instanceof Relu, k.id());
+            assertTrue(u.getConfiguration().getVertices().get("s1b1-add") instanceof ElementWiseVertex, k.id());
+            if (k == NormKind.BATCH) {
+                assertTrue(((BatchNorm) g.getLayer("stem-batch").conf().getLayer()).isRelu());
+                assertTrue(((BatchNorm) g.getLayer("s1b1-conv1-batch").conf().getLayer()).isRelu());
+                assertFalse(((BatchNorm) g.getLayer("s1b1-conv2-batch").conf().getLayer()).isRelu());
+                assertFalse(((BatchNorm) u.getLayer("stem-batch").conf().getLayer()).isRelu());
+            }
+        }
     }
 
     private static NetworkFactory.NetworkSpec spec(Model m, NormKind k, int groups, double width, int size) {

@@ -193,6 +193,10 @@ final class TorchExchange {
                 nodes.add(n);
             } else if (vertex instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
                 nodes.add(node(name, "add", inputs));
+            } else if (vertex instanceof io.gnsweep.layer.AddRelu) {
+                Map<String, Object> n = node(name, "add", inputs);
+                n.put("relu", true);
+                nodes.add(n);
             } else {
                 throw new IllegalArgumentException(name + ": vertex " + vertex + " has no replica");
             }
