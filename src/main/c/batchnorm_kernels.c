@@ -54,6 +54,8 @@ __asm__(".symver pow,pow@GLIBC_2.2.5");
 
 NORM_OUT_DEFINE(float, f32)
 NORM_OUT_DEFINE(double, f64)
+NORM_BWD_DEFINE(float, f32)
+NORM_BWD_DEFINE(double, f64)
 
 #define BN_DEFINE(T, SUFFIX)                                                                              \
     /* Channel ch's batch mean and biased variance. */                                                   \
@@ -114,48 +116,29 @@ NORM_OUT_DEFINE(double, f64)
                                                                                                           \
     /* Channel ch of the backward pass: with x̂ = (x − μ)·r, r = 1/sqrt(σ² + eps), dβ = Σ dy, dγ = Σ dy·x̂,  \
        dx = γ·r·(dy − dβ/M − x̂·dγ/M) = p·dy − (x − μ)·q − o. */                                           \
-    BN_CLONES static void bn_backward_channel_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,    \
-                                                       const T *beta, int relu, double mu, double v,      \
-                                                       double eps, int64_t n, int64_t c, int64_t s,       \
-                                                       int64_t ch, T *dgamma, T *dbeta, T *ybuf) {        \
+    static void bn_backward_channel_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const T *beta,\
+                                             int relu, double mu, double v, double eps, int64_t n, int64_t c,\
+                                             int64_t s, int64_t ch, T *dgamma, T *dbeta, T *buf) {        \
         const double m = (double)(n * s), r = 1.0 / sqrt(v + eps);                                        \
-        const double fa = relu ? BN_SCALE(gamma[ch], v, eps) : 0, fb = relu ? (double)beta[ch] : 0;      \
+        /* with relu: buf holds the channel's g (N·S values), then one row's recomputed outputs (S) */    \
+        T *gch = buf, *yb = buf == NULL ? NULL : buf + n * s;                                             \
         double sdy = 0, sdyx = 0;                                                                         \
         for (int64_t i = 0; i < n; i++) {                                                                 \
-            const T *xc = x + (i * c + ch) * s, *dyc = dy + (i * c + ch) * s;                             \
+            const T *xc = x + (i * c + ch) * s, *gc = dy + (i * c + ch) * s;                              \
             if (relu) {                                                                                   \
-                norm_out_##SUFFIX(xc, ybuf, s, mu, fa, fb, 1);                                            \
-                for (int64_t j = 0; j < s; j++) {                                                         \
-                    const double d = ybuf[j] > (T)0 ? (double)dyc[j] : 0.0;                               \
-                    sdy += d;                                                                             \
-                    sdyx += d * ((double)xc[j] - mu);                                                     \
-                }                                                                                         \
-            } else {                                                                                      \
-                for (int64_t j = 0; j < s; j++) {                                                         \
-                    const double d = (double)dyc[j];                                                      \
-                    sdy += d;                                                                             \
-                    sdyx += d * ((double)xc[j] - mu);                                                     \
-                }                                                                                         \
+                norm_out_##SUFFIX(xc, yb, s, mu, BN_SCALE(gamma[ch], v, eps), (double)beta[ch], 1);       \
+                norm_mask_##SUFFIX(yb, gc, gch + i * s, s);                                               \
+                gc = gch + i * s;                                                                         \
             }                                                                                             \
+            norm_sums_##SUFFIX(xc, gc, s, mu, &sdy, &sdyx);                                               \
         }                                                                                                 \
         const double dg = sdyx * r;                                                                       \
         dgamma[ch] = (T)dg;                                                                               \
         dbeta[ch] = (T)sdy;                                                                               \
         const double p = (double)gamma[ch] * r, q = p * r * dg / m, o = p * sdy / m;                      \
-        for (int64_t i = 0; i < n; i++) {                                                                 \
-            const T *xc = x + (i * c + ch) * s, *dyc = dy + (i * c + ch) * s;                             \
-            T *dxc = dx + (i * c + ch) * s;                                                               \
-            if (relu) {                                                                                   \
-                norm_out_##SUFFIX(xc, ybuf, s, mu, fa, fb, 1); /* the same outputs again */               \
-                for (int64_t j = 0; j < s; j++) {                                                         \
-                    const double d = ybuf[j] > (T)0 ? (double)dyc[j] : 0.0;                               \
-                    dxc[j] = (T)(p * d - ((double)xc[j] - mu) * q - o);                                   \
-                }                                                                                         \
-            } else {                                                                                      \
-                for (int64_t j = 0; j < s; j++)                                                           \
-                    dxc[j] = (T)(p * (double)dyc[j] - ((double)xc[j] - mu) * q - o);                      \
-            }                                                                                             \
-        }                                                                                                 \
+        for (int64_t i = 0; i < n; i++)                                                                   \
+            norm_dx_##SUFFIX(x + (i * c + ch) * s, relu ? gch + i * s : dy + (i * c + ch) * s,            \
+                             dx + (i * c + ch) * s, s, mu, p, q, o);                                      \
     }                                                                                                     \
                                                                                                           \
     /* dx, dγ, dβ from the batch statistics mean, var; and the running statistics' step by their gradients     \
@@ -169,7 +152,7 @@ NORM_OUT_DEFINE(double, f64)
         for (int64_t ch = 0; ch < c; ch++) {                                                              \
             bn_backward_channel_##SUFFIX(x, dy, dx, gamma, beta, relu, mean[ch], var[ch], eps, n, c, s,   \
                                          ch, dgamma, dbeta,                                               \
-                                         relu ? ybuf + (int64_t)omp_get_thread_num() * s : NULL);         \
+                                         relu ? ybuf + (int64_t)omp_get_thread_num() * (n * s + s) : NULL); \
             const T gm = (T)(((double)run_mean[ch] - mean[ch]) * (1.0 - decay));                          \
             T gs;                                                                                         \
             if (log_std) {                                                                                \
@@ -212,7 +195,7 @@ JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_bnForward0(JNIEnv *en
 /* dx, dγ and dβ (overwritten); the running statistics updated in place, their gradients drun_mean, drun_stat
    zero. relu != 0: the forward pass applied ReLU to its outputs (recomputed from x, the batch statistics, gamma
    and beta by the forward pass's own function, norm_out.h, for the mask; beta is read only then). Returns 0, or
-   -1 when the scratch for that (S values per thread) could not be allocated (nothing written then). */
+   -1 when the scratch for that ((N + 1)·S values per thread) could not be allocated (nothing written then). */
 JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_bnBackward0(JNIEnv *env, jclass cls, jint dtype,
         jlong x, jlong dy, jlong dx, jlong gamma, jlong beta, jint relu, jlong mean, jlong var, jlong dgamma,
         jlong dbeta, jlong n, jlong c, jlong s, jdouble eps, jlong run_mean, jlong run_stat, jlong drun_mean,
@@ -221,7 +204,9 @@ JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_bnBackward0(JNIEnv *e
     (void)cls;
     void *ybuf = NULL;
     if (relu) {
-        ybuf = malloc((dtype == 0 ? sizeof(float) : sizeof(double)) * (size_t)s * (size_t)omp_get_max_threads());
+        /* a channel's N·S masked gradients and a row's S outputs for each thread a parallel region can have */
+        ybuf = malloc((dtype == 0 ? sizeof(float) : sizeof(double)) * (size_t)(n * s + s) *
+                      (size_t)omp_get_max_threads());
         if (ybuf == NULL) return -1;
     }
     if (dtype == 0)

@@ -38,6 +38,8 @@
 
 NORM_OUT_DEFINE(float, f32)
 NORM_OUT_DEFINE(double, f64)
+NORM_BWD_DEFINE(float, f32)
+NORM_BWD_DEFINE(double, f64)
 
 /* One group row r of the forward pass: its mean and rstd, and its outputs (max(y, 0) when relu). */
 #define GN_DEFINE(T, SUFFIX)                                                                              \
@@ -79,31 +81,24 @@ NORM_OUT_DEFINE(double, f64)
     GN_CLONES static void backward_row_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma,           \
                                                 const T *beta, int relu, const double *mean,              \
                                                 const double *rstd, int64_t r, int64_t c, int64_t k,      \
-                                                int64_t s, int64_t g, double *sdx, double *sd, T *ybuf) { \
+                                                int64_t s, int64_t g, double *sdx, double *sd, T *buf) {  \
         const int64_t m = k * s;                                                                          \
         const T *xr = x + r * m, *dyr = dy + r * m;                                                       \
         T *dxr = dx + r * m;                                                                              \
         const double mu = mean[r], rs = rstd[r];                                                          \
         const int64_t c0 = (r % g) * k, nc0 = (r / g) * c + c0;                                           \
+        /* with relu: buf holds the row's g (M values), then one channel's recomputed outputs (S) */     \
+        T *gr = buf, *yb = buf == NULL ? NULL : buf + m;                                                  \
         double a = 0, b = 0;                                                                              \
         for (int64_t j = 0; j < k; j++) {                                                                 \
-            const T *xc = xr + j * s, *dyc = dyr + j * s;                                                 \
-            double sdy = 0, sdyx = 0;                                                                     \
+            const T *xc = xr + j * s, *gc = dyr + j * s;                                                  \
             if (relu) {                                                                                   \
-                T *yc = ybuf;                                                                             \
-                norm_out_##SUFFIX(xc, yc, s, mu, (double)gamma[c0 + j] * rs, (double)beta[c0 + j], 1);   \
-                for (int64_t i = 0; i < s; i++) {                                                         \
-                    const double d = yc[i] > (T)0 ? (double)dyc[i] : 0.0;                                 \
-                    sdy += d;                                                                             \
-                    sdyx += d * ((double)xc[i] - mu);                                                     \
-                }                                                                                         \
-            } else {                                                                                      \
-                for (int64_t i = 0; i < s; i++) {                                                         \
-                    const double d = (double)dyc[i];                                                      \
-                    sdy += d;                                                                             \
-                    sdyx += d * ((double)xc[i] - mu);                                                     \
-                }                                                                                         \
+                norm_out_##SUFFIX(xc, yb, s, mu, (double)gamma[c0 + j] * rs, (double)beta[c0 + j], 1);   \
+                norm_mask_##SUFFIX(yb, gc, gr + j * s, s);                                                \
+                gc = gr + j * s;                                                                          \
             }                                                                                             \
+            double sdy = 0, sdyx = 0;                                                                     \
+            norm_sums_##SUFFIX(xc, gc, s, mu, &sdy, &sdyx);                                               \
             sdyx *= rs;                                                                                   \
             sd[nc0 + j] = sdy;                                                                            \
             sdx[nc0 + j] = sdyx;                                                                          \
@@ -112,34 +107,22 @@ NORM_OUT_DEFINE(double, f64)
         }                                                                                                 \
         const double ra = rs * a / (double)m, rb = rs * rs * b / (double)m;                               \
         for (int64_t j = 0; j < k; j++) {                                                                 \
-            const double p = (double)gamma[c0 + j] * rs;                                                  \
-            const T *xc = xr + j * s, *dyc = dyr + j * s;                                                 \
-            T *dxc = dxr + j * s;                                                                         \
-            if (relu) {                                                                                   \
-                T *yc = ybuf; /* the same outputs again, by the same function */                          \
-                norm_out_##SUFFIX(xc, yc, s, mu, p, (double)beta[c0 + j], 1);                             \
-                for (int64_t i = 0; i < s; i++) {                                                         \
-                    const double d = yc[i] > (T)0 ? (double)dyc[i] : 0.0;                                 \
-                    dxc[i] = (T)(p * d - ((double)xc[i] - mu) * rb - ra);                                 \
-                }                                                                                         \
-            } else {                                                                                      \
-                for (int64_t i = 0; i < s; i++)                                                           \
-                    dxc[i] = (T)(p * (double)dyc[i] - ((double)xc[i] - mu) * rb - ra);                    \
-            }                                                                                             \
+            norm_dx_##SUFFIX(xr + j * s, relu ? gr + j * s : dyr + j * s, dxr + j * s, s, mu,             \
+                             (double)gamma[c0 + j] * rs, rb, ra);                                         \
         }                                                                                                 \
     }                                                                                                     \
                                                                                                           \
-    /* dx, and dγ_c = Σ_n Σ_s dy·x̂, dβ_c = Σ_n Σ_s dy (overwritten); sums: double [2·N·C] scratch; ybuf     \
-       (relu only): S values of T per OpenMP thread, for a channel's recomputed outputs. */               \
+    /* dx, and dγ_c = Σ_n Σ_s dy·x̂, dβ_c = Σ_n Σ_s dy (overwritten); sums: double [2·N·C] scratch; buf      \
+       (relu only): M + S values of T per OpenMP thread (a row's masked dy, a channel's outputs). */      \
     static void backward_##SUFFIX(const T *x, const T *dy, T *dx, const T *gamma, const T *beta, int relu, \
                                   const double *mean, const double *rstd, T *dgamma, T *dbeta, int64_t n, \
-                                  int64_t c, int64_t s, int64_t g, double *sums, T *ybuf) {               \
+                                  int64_t c, int64_t s, int64_t g, double *sums, T *buf) {                \
         const int64_t k = c / g;                                                                          \
         double *sdx = sums, *sd = sums + n * c;                                                           \
         _Pragma("omp parallel for schedule(static) if (n * c * s >= PARALLEL_MIN)")                       \
         for (int64_t r = 0; r < n * g; r++)                                                               \
             backward_row_##SUFFIX(x, dy, dx, gamma, beta, relu, mean, rstd, r, c, k, s, g, sdx, sd,       \
-                                  relu ? ybuf + (int64_t)omp_get_thread_num() * s : NULL);                \
+                                  relu ? buf + (int64_t)omp_get_thread_num() * (k * s + s) : NULL);       \
         for (int64_t j = 0; j < c; j++) {                                                                 \
             double gsum = 0, bsum = 0;                                                                    \
             for (int64_t i = 0; i < n; i++) {                                                             \
@@ -217,7 +200,7 @@ JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_forward0(JNIEnv *env,
 
 /* relu != 0: the forward pass applied ReLU to its outputs (recomputed from x, mean, rstd, gamma and beta by the
    forward pass's own function, norm_out.h, for the mask; beta is read only then). Returns 0, or -1 when the
-   scratch (2·N·C doubles, and with relu S values per thread) could not be allocated (nothing written then). */
+   scratch (2·N·C doubles, and with relu M + S values per thread) could not be allocated (nothing written then). */
 JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_backward0(JNIEnv *env, jclass cls, jint dtype,
         jlong x, jlong dy, jlong dx, jlong gamma, jlong beta, jint relu, jlong mean, jlong rstd, jlong dgamma,
         jlong dbeta, jlong n, jlong c, jlong s, jlong g) {
@@ -226,8 +209,9 @@ JNIEXPORT jint JNICALL Java_io_gnsweep_layer_NativeKernels_backward0(JNIEnv *env
     double *sums = malloc(sizeof(double) * 2 * (size_t)n * (size_t)c);
     if (sums == NULL) return -1;
     void *ybuf = NULL;
-    if (relu) { /* a channel's S recomputed outputs for each thread a parallel region can have */
-        ybuf = malloc((dtype == 0 ? sizeof(float) : sizeof(double)) * (size_t)s * (size_t)omp_get_max_threads());
+    if (relu) { /* a row's M masked gradients and a channel's S outputs for each thread a parallel region can have */
+        ybuf = malloc((dtype == 0 ? sizeof(float) : sizeof(double)) * (size_t)((c / g) * s + s) *
+                      (size_t)omp_get_max_threads());
         if (ybuf == NULL) {
             free(sums);
             return -1;

@@ -8,6 +8,12 @@
  * (-fassociative-math to vectorise the sums, contraction into fused multiply-adds): every value is the plain
  * IEEE subtract, multiply and add, whichever part of the loop (vector body, peeled or remainder iterations)
  * computes it, so the recomputed output equals the stored one.
+ *
+ * The backward passes then take g = dy where that output is positive, else 0 (what a ReLU layer's backward pass
+ * hands the norm), into a buffer, and run their sums and their dx pass on g with the very functions the layer
+ * without a ReLU runs on dy: one compiled loop for both (not inlined into two call sites that the compiler could
+ * vectorise and reassociate in two ways), so the fused layer's gradients equal those of the norm followed by a
+ * ReLU layer to the bit.
  */
 #ifndef GNSWEEP_NORM_OUT_H
 #define GNSWEEP_NORM_OUT_H
@@ -35,6 +41,36 @@
         } else {                                                                                          \
             for (int64_t i = 0; i < s; i++) y[i] = (T)(((double)x[i] - mu) * a + b);                      \
         }                                                                                                 \
+    }
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define NORM_BWD_ATTRS __attribute__((noinline, target_clones("avx512f", "avx2", "default")))
+#elif defined(__GNUC__) && !defined(__clang__)
+#define NORM_BWD_ATTRS __attribute__((noinline))
+#else
+#define NORM_BWD_ATTRS
+#endif
+
+/* norm_mask: g = dy where y > 0, else 0. norm_sums: *sdy += Σ g, *sdyx += Σ g·(x − μ) over s values.
+   norm_dx: dx = p·g − (x − μ)·q − o, evaluated in double, rounded once. */
+#define NORM_BWD_DEFINE(T, SUFFIX)                                                                        \
+    NORM_BWD_ATTRS static void norm_mask_##SUFFIX(const T *y, const T *dy, T *g, int64_t s) {            \
+        for (int64_t i = 0; i < s; i++) g[i] = y[i] > (T)0 ? dy[i] : (T)0;                                \
+    }                                                                                                     \
+    NORM_BWD_ATTRS static void norm_sums_##SUFFIX(const T *x, const T *g, int64_t s, double mu,          \
+                                                  double *sdy, double *sdyx) {                           \
+        double a = *sdy, b = *sdyx;                                                                       \
+        for (int64_t i = 0; i < s; i++) {                                                                 \
+            const double d = (double)g[i];                                                                \
+            a += d;                                                                                       \
+            b += d * ((double)x[i] - mu);                                                                 \
+        }                                                                                                 \
+        *sdy = a;                                                                                         \
+        *sdyx = b;                                                                                        \
+    }                                                                                                     \
+    NORM_BWD_ATTRS static void norm_dx_##SUFFIX(const T *x, const T *g, T *dx, int64_t s, double mu,     \
+                                                double p, double q, double o) {                          \
+        for (int64_t i = 0; i < s; i++) dx[i] = (T)(p * (double)g[i] - ((double)x[i] - mu) * q - o);      \
     }
 
 #endif
