@@ -128,6 +128,8 @@ public final class BatchNormSpeed {
     }
 
     private static void training() {
+        // ReLU layers of their own: DL4J's BatchNormalization, swapped in below, has no fused ReLU
+        System.setProperty(NetworkFactory.FUSED_RELU_PROPERTY, "false");
         Object[][] configs = {{Model.SMALL_CNN, 1.0, 4}, {Model.SMALL_CNN, 1.0, 32}, {Model.VGG_CIFAR, 0.25, 4},
             {Model.VGG_CIFAR, 0.25, 32}};
         for (Object[] cfg : configs) {
