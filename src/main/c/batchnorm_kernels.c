@@ -127,7 +127,7 @@ NORM_BWD_DEFINE(double, f64)
             const T *xc = x + (i * c + ch) * s, *gc = dy + (i * c + ch) * s;                              \
             if (relu) {                                                                                   \
                 norm_out_##SUFFIX(xc, yb, s, mu, BN_SCALE(gamma[ch], v, eps), (double)beta[ch], 1);       \
-                norm_mask_##SUFFIX(yb, gc, gch + i * s, s);                                               \
+                relu_bwd_##SUFFIX(yb, gc, gch + i * s, s);                                                \
                 gc = gch + i * s;                                                                         \
             }                                                                                             \
             norm_sums_##SUFFIX(xc, gc, s, mu, &sdy, &sdyx);                                               \

@@ -1,6 +1,7 @@
 /*
- * Fused GroupNorm kernels for the CPU (gnsweep's io.gnsweep.layer.NativeKernels; JNI), and the ReLU layer's
- * forward and backward passes (io.gnsweep.layer.ReluLayer), at the end of this file.
+ * Fused GroupNorm kernels for the CPU (gnsweep's io.gnsweep.layer.NativeKernels; JNI), the ReLU layer's forward
+ * and backward passes (io.gnsweep.layer.ReluLayer; the backward function is norm_out.h's) and the residual add with
+ * its ReLU (io.gnsweep.layer.AddRelu), at the end of this file.
  *
  * The ND4J path of io.gnsweep.layer.GroupNormLayer makes ~26 passes over memory per forward + backward
  * (10 whole-tensor ops and 4 row sums); these kernels make the passes a fused kernel must make and keep
@@ -94,7 +95,7 @@ NORM_BWD_DEFINE(double, f64)
             const T *xc = xr + j * s, *gc = dyr + j * s;                                                  \
             if (relu) {                                                                                   \
                 norm_out_##SUFFIX(xc, yb, s, mu, (double)gamma[c0 + j] * rs, (double)beta[c0 + j], 1);   \
-                norm_mask_##SUFFIX(yb, gc, gr + j * s, s);                                                \
+                relu_bwd_##SUFFIX(yb, gc, gr + j * s, s);                                                 \
                 gc = gr + j * s;                                                                          \
             }                                                                                             \
             double sdy = 0, sdyx = 0;                                                                     \
@@ -137,13 +138,11 @@ NORM_BWD_DEFINE(double, f64)
 GN_DEFINE(float, f32)
 GN_DEFINE(double, f64)
 
-/* ReLU over [lo, hi): y = x < 0 ? 0 : x (NaN stays NaN, as in libnd4j), dx = x > 0 ? dy : 0. */
+/* The ReLU layer's forward pass over [lo, hi): y = x < 0 ? 0 : x (NaN stays NaN, as in libnd4j); its backward
+   pass is norm_out.h's relu_bwd, which the norms with a fused ReLU share. */
 #define RELU_DEFINE(T, SUFFIX)                                                                            \
     GN_CLONES static void relu_fwd_##SUFFIX(const T *x, T *y, int64_t lo, int64_t hi) {                   \
         for (int64_t i = lo; i < hi; i++) y[i] = x[i] < 0 ? (T)0 : x[i];                                  \
-    }                                                                                                     \
-    GN_CLONES static void relu_bwd_##SUFFIX(const T *x, const T *dy, T *dx, int64_t lo, int64_t hi) {     \
-        for (int64_t i = lo; i < hi; i++) dx[i] = x[i] > 0 ? dy[i] : (T)0;                                \
     }
 
 RELU_DEFINE(float, f32)
@@ -241,10 +240,10 @@ JNIEXPORT void JNICALL Java_io_gnsweep_layer_NativeKernels_relu0(JNIEnv *env, jc
         const int64_t lo = b * RELU_BLOCK, hi = lo + RELU_BLOCK < n ? lo + RELU_BLOCK : n;
         if (dtype == 0) {
             if (dy == 0) relu_fwd_f32(PTR(float, x), PTR(float, out), lo, hi);
-            else relu_bwd_f32(PTR(float, x), PTR(float, dy), PTR(float, out), lo, hi);
+            else relu_bwd_f32(PTR(float, x) + lo, PTR(float, dy) + lo, PTR(float, out) + lo, hi - lo);
         } else {
             if (dy == 0) relu_fwd_f64(PTR(double, x), PTR(double, out), lo, hi);
-            else relu_bwd_f64(PTR(double, x), PTR(double, dy), PTR(double, out), lo, hi);
+            else relu_bwd_f64(PTR(double, x) + lo, PTR(double, dy) + lo, PTR(double, out) + lo, hi - lo);
         }
     }
 }

@@ -9,11 +9,11 @@
  * IEEE subtract, multiply and add, whichever part of the loop (vector body, peeled or remainder iterations)
  * computes it, so the recomputed output equals the stored one.
  *
- * The backward passes then take g = dy where that output is positive, else 0 (what a ReLU layer's backward pass
- * hands the norm), into a buffer, and run their sums and their dx pass on g with the very functions the layer
- * without a ReLU runs on dy: one compiled loop for both (not inlined into two call sites that the compiler could
- * vectorise and reassociate in two ways), so the fused layer's gradients equal those of the norm followed by a
- * ReLU layer to the bit.
+ * The backward passes then take g = dy where that output is positive, else 0, into a buffer by the ReLU layer's
+ * own backward function (relu_bwd below, which the ReLU layer's kernel in groupnorm_kernels.c runs too), and run
+ * their sums and their dx pass on g with the very functions the layer without a ReLU runs on dy: one compiled
+ * loop for both (not inlined into two call sites that the compiler could vectorise and reassociate in two ways),
+ * so the fused layer's gradients equal those of the norm followed by a ReLU layer to the bit.
  */
 #ifndef GNSWEEP_NORM_OUT_H
 #define GNSWEEP_NORM_OUT_H
@@ -51,11 +51,12 @@
 #define NORM_BWD_ATTRS
 #endif
 
-/* norm_mask: g = dy where y > 0, else 0. norm_sums: *sdy += Σ g, *sdyx += Σ g·(x − μ) over s values.
+/* relu_bwd: ReLU's backward pass over n values, dx = dy where x > 0, else 0 (NaN: 0, as in libnd4j).
+   norm_sums: *sdy += Σ g, *sdyx += Σ g·(x − μ) over s values.
    norm_dx: dx = p·g − (x − μ)·q − o, evaluated in double, rounded once. */
 #define NORM_BWD_DEFINE(T, SUFFIX)                                                                        \
-    NORM_BWD_ATTRS static void norm_mask_##SUFFIX(const T *y, const T *dy, T *g, int64_t s) {            \
-        for (int64_t i = 0; i < s; i++) g[i] = y[i] > (T)0 ? dy[i] : (T)0;                                \
+    NORM_BWD_ATTRS static void relu_bwd_##SUFFIX(const T *x, const T *dy, T *dx, int64_t n) {            \
+        for (int64_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : (T)0;                                  \
     }                                                                                                     \
     NORM_BWD_ATTRS static void norm_sums_##SUFFIX(const T *x, const T *g, int64_t s, double mu,          \
                                                   double *sdy, double *sdyx) {                           \

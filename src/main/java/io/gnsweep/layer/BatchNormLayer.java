@@ -137,7 +137,7 @@ public class BatchNormLayer extends BatchNormalization {
         if (!cached) { // no forward pass on this input: its statistics anew
             mean = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.DOUBLE, new long[] {c}, 'c');
             var = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.DOUBLE, new long[] {c}, 'c');
-            NativeKernels.batchNormTrain(x, null, null, null, n, c, s, eps, mean, var);
+            NativeKernels.batchNormTrain(x, null, null, null, n, c, s, eps, false, mean, var);
         }
         boolean logStd = layerConf().isUseLogStd();
         String statKey = statKey();

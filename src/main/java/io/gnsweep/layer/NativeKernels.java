@@ -51,15 +51,10 @@ final class NativeKernels {
     }
 
     /**
-     * Normalises x ([N, C, S] in C order) into y and writes each group's mean and 1/sqrt(σ² + eps) into
-     * mean and rstd (double, [N·G] each). gamma and beta: [C] of x's type.
+     * Normalises x ([N, C, S] in C order) into y, then y = max(y, 0) when {@code relu} (a ReLU fused into the
+     * layer), and writes each group's mean and 1/sqrt(σ² + eps) into mean and rstd (double, [N·G] each). gamma
+     * and beta: [C] of x's type.
      */
-    static void forward(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s, long g,
-            double eps, INDArray mean, INDArray rstd) {
-        forward(x, y, gamma, beta, n, c, s, g, eps, false, mean, rstd);
-    }
-
-    /** {@link #forward}, then y = max(y, 0) when {@code relu} (a ReLU fused into the layer). */
     static void forward(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s, long g,
             double eps, boolean relu, INDArray mean, INDArray rstd) {
         check(x, n * c * s, x.dataType());
@@ -90,15 +85,9 @@ final class NativeKernels {
 
     /**
      * BatchNorm in training: each channel's batch mean and biased variance of x ([N, C, S] in C order) into mean
-     * and var (double, [C] each), and y = γ·(x − μ)/sqrt(σ² + eps) + β; y null: statistics only. gamma and beta:
-     * [C] of x's type (unused without y).
+     * and var (double, [C] each), and y = γ·(x − μ)/sqrt(σ² + eps) + β, then y = max(y, 0) when {@code relu} (a
+     * ReLU fused into the layer); y null: statistics only. gamma and beta: [C] of x's type (unused without y).
      */
-    static void batchNormTrain(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
-            double eps, INDArray mean, INDArray var) {
-        batchNormTrain(x, y, gamma, beta, n, c, s, eps, false, mean, var);
-    }
-
-    /** {@link #batchNormTrain}, then y = max(y, 0) when {@code relu} (a ReLU fused into the layer). */
     static void batchNormTrain(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
             double eps, boolean relu, INDArray mean, INDArray var) {
         check(x, n * c * s, x.dataType());
@@ -120,14 +109,9 @@ final class NativeKernels {
 
     /**
      * BatchNorm in inference: y = γ·(x − μ)/sqrt(σ² + eps) + β with the running mean and the running variance,
-     * or the running log10 std (σ² = (10^s)²) when {@code logStd}; all [C] of x's type.
+     * or the running log10 std (σ² = (10^s)²) when {@code logStd}; all [C] of x's type. Then y = max(y, 0) when
+     * {@code relu}.
      */
-    static void batchNormInfer(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
-            double eps, INDArray runMean, INDArray runStat, boolean logStd) {
-        batchNormInfer(x, y, gamma, beta, n, c, s, eps, false, runMean, runStat, logStd);
-    }
-
-    /** {@link #batchNormInfer}, then y = max(y, 0) when {@code relu} (a ReLU fused into the layer). */
     static void batchNormInfer(INDArray x, INDArray y, INDArray gamma, INDArray beta, long n, long c, long s,
             double eps, boolean relu, INDArray runMean, INDArray runStat, boolean logStd) {
         DataType t = x.dataType();
@@ -149,19 +133,9 @@ final class NativeKernels {
      * BatchNorm's backward pass from the batch statistics mean and var (double [C]): dx, and overwrites dgamma
      * and dbeta; and the step DL4J's NoOp updater takes on the running statistics with the gradients DL4J's layer
      * defines for them (see {@link BatchNormLayer}): runMean and runStat minus those (the same rounding), and
-     * dRunMean, dRunStat ([C], x's type) zero.
-     */
-    static void batchNormBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray var,
-            INDArray dgamma, INDArray dbeta, long n, long c, long s, double eps, INDArray runMean, INDArray runStat,
-            INDArray dRunMean, INDArray dRunStat, double decay, boolean logStd) {
-        batchNormBackward(x, dy, dx, gamma, null, mean, var, dgamma, dbeta, n, c, s, eps, runMean, runStat, dRunMean,
-                dRunStat, decay, logStd);
-    }
-
-    /**
-     * {@link #batchNormBackward} of a layer whose forward pass applied ReLU to its outputs when {@code beta} is
-     * not null: dy is taken where the output was positive (recomputed from x, the batch statistics, γ and β with
-     * the forward pass's arithmetic, so the mask is the forward pass's to the bit), else as 0.
+     * dRunMean, dRunStat ([C], x's type) zero. With {@code beta} not null the forward pass applied a fused ReLU: dy
+     * is taken where the output was positive (recomputed from x, the batch statistics, γ and β with the forward
+     * pass's arithmetic, so the mask is the forward pass's to the bit), else as 0.
      */
     static void batchNormBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray beta, INDArray mean,
             INDArray var, INDArray dgamma, INDArray dbeta, long n, long c, long s, double eps, INDArray runMean,
@@ -248,17 +222,9 @@ final class NativeKernels {
 
     /**
      * dx from x, dy and the forward pass's mean and rstd; overwrites dgamma and dbeta ([C], x's type) with
-     * Σ dy·x̂ and Σ dy per channel.
-     */
-    static void backward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray mean, INDArray rstd,
-            INDArray dgamma, INDArray dbeta, long n, long c, long s, long g) {
-        backward(x, dy, dx, gamma, null, mean, rstd, dgamma, dbeta, n, c, s, g);
-    }
-
-    /**
-     * {@link #backward} of a layer whose forward pass applied ReLU to its outputs when {@code beta} is not null:
-     * dy is taken where the output was positive (recomputed from x, mean, rstd, γ and β with the forward pass's
-     * arithmetic, so the mask is the forward pass's to the bit), else as 0.
+     * Σ dy·x̂ and Σ dy per channel. With {@code beta} not null the forward pass applied a fused ReLU: dy is taken
+     * where the output was positive (recomputed from x, mean, rstd, γ and β with the forward pass's arithmetic, so
+     * the mask is the forward pass's to the bit), else as 0.
      */
     static void backward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray beta, INDArray mean,
             INDArray rstd, INDArray dgamma, INDArray dbeta, long n, long c, long s, long g) {

@@ -79,8 +79,8 @@ public final class NetworkFactory {
                     conv.regularization(List.of(new FusedL2(s.weightDecay())));
                 }
                 list.layer(index++, conv.build());
-                // ReLU after every convolution: fused into the norm layer (the same values, one pass over memory
-                // fewer), else gnsweep's ReLU layer (DL4J's values, its own fused CPU kernels)
+                // ReLU after every convolution: fused into the norm layer (the same values, without the ReLU layer's
+                // passes over memory), else gnsweep's ReLU layer (DL4J's values, its own fused CPU kernels)
                 boolean fused = normalised && fusedRelu();
                 if (normalised) {
                     list.layer(index++, normLayer(s.norm(), s.groups(), channels, name + "-" + s.norm().id(), fused));

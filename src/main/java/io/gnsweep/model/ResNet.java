@@ -119,7 +119,7 @@ public final class ResNet {
                     shortcut = b.convNorm(name + "-proj", x, c, 1, stride);
                 }
                 if (NetworkFactory.fusedRelu()) {
-                    // the add and the ReLU after it in one vertex (the same values, one pass over memory)
+                    // the add and the ReLU after it in one vertex (the same values, one pass over memory each way)
                     g.addVertex(name + "-relu", new AddRelu(), branch, shortcut);
                 } else {
                     g.addVertex(name + "-add", new ElementWiseVertex(ElementWiseVertex.Op.Add), branch, shortcut);

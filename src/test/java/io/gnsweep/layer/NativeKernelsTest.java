@@ -155,13 +155,13 @@ class NativeKernelsTest {
         INDArray strided = Nd4j.rand(DataType.FLOAT, 2, 4, 3, 6).get(NDArrayIndex.all(), NDArrayIndex.all(),
                 NDArrayIndex.all(), NDArrayIndex.interval(0, 3));
         assertThrows(IllegalArgumentException.class,
-                () -> NativeKernels.forward(strided, y, gamma, beta, 2, 4, 9, 2, 1e-5, stats, stats));
+                () -> NativeKernels.forward(strided, y, gamma, beta, 2, 4, 9, 2, 1e-5, false, stats, stats));
         assertThrows(IllegalArgumentException.class,
-                () -> NativeKernels.forward(x, y, gamma, beta, 2, 4, 9, 2, 1e-5, stats, Nd4j.create(DataType.FLOAT, 4)));
+                () -> NativeKernels.forward(x, y, gamma, beta, 2, 4, 9, 2, 1e-5, false, stats, Nd4j.create(DataType.FLOAT, 4)));
         assertThrows(IllegalArgumentException.class,
-                () -> NativeKernels.forward(x, y.castTo(DataType.DOUBLE), gamma, beta, 2, 4, 9, 2, 1e-5, stats, stats));
+                () -> NativeKernels.forward(x, y.castTo(DataType.DOUBLE), gamma, beta, 2, 4, 9, 2, 1e-5, false, stats, stats));
         assertThrows(IllegalArgumentException.class,
-                () -> NativeKernels.forward(x, y, Nd4j.ones(DataType.FLOAT, 3), beta, 2, 4, 9, 2, 1e-5, stats, stats));
+                () -> NativeKernels.forward(x, y, Nd4j.ones(DataType.FLOAT, 3), beta, 2, 4, 9, 2, 1e-5, false, stats, stats));
     }
 
     /**
@@ -186,7 +186,7 @@ class NativeKernelsTest {
         INDArray y = Nd4j.create(DataType.FLOAT, 2, 12, 1, 1);
         INDArray stats = Nd4j.create(DataType.DOUBLE, 6);
         NativeKernels.forward(pooled, y, Nd4j.ones(DataType.FLOAT, 12), Nd4j.zeros(DataType.FLOAT, 12), 2, 12, 1, 3,
-                1e-5, stats, Nd4j.create(DataType.DOUBLE, 6));
+                1e-5, false, stats, Nd4j.create(DataType.DOUBLE, 6));
         assertTrue(y.amaxNumber().doubleValue() > 0.5);
     }
 

@@ -5,10 +5,11 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Runs a test class with GroupNorm layers on their ND4J path ({@link NativeKernels#PROPERTY} = false), the
- * CUDA backend's and the CPU fallback: {@code @ExtendWith(Nd4jPath.class)} on a subclass of a layer suite.
+ * Runs a test class with gnsweep's layers on their ND4J path ({@link NativeKernels#PROPERTY} = false), the
+ * CUDA backend's and the CPU fallback: {@code @ExtendWith(Nd4jPath.class)} on a subclass of a layer or network
+ * suite.
  */
-final class Nd4jPath implements BeforeAllCallback, AfterAllCallback {
+public final class Nd4jPath implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
