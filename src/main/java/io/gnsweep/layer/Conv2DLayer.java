@@ -46,6 +46,7 @@ public class Conv2DLayer extends ConvolutionLayer {
     /** The last input shape and its plan (a step's calls all have the batch's shape): no lookup then. */
     private long[] lastShape;
     private Plan last;
+    private boolean inputGradient = true;
 
     public Conv2DLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -85,7 +86,8 @@ public class Conv2DLayer extends ConvolutionLayer {
         INDArray dy = LayerPlumbing.contiguous(epsilon.castTo(dataType));
         INDArray dw = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray db = layerConf().hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
-        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
+        INDArray dx = inputGradient ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c')
+                : null;
         ConvKernels.backward(p.handle(), d, x, w, dy, dx, dw, db);
         Gradient g = new DefaultGradient();
         if (db != null) {
@@ -93,6 +95,21 @@ public class Conv2DLayer extends ConvolutionLayer {
         }
         g.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, dw, 'c');
         return new Pair<>(g, dx);
+    }
+
+    /**
+     * Whether {@link #backpropGradient} computes the gradient with respect to the layer's input (default true).
+     * A network's first layer is fed its input, whose gradient training never uses: PyTorch skips that pass for
+     * an input that does not require a gradient, and so does this layer where the oneDNN path runs and this is
+     * false, returning null for it as DL4J's own layers do where they have no input gradient (EmbeddingLayer);
+     * DL4J's code, where it runs instead, computes it anyway.
+     */
+    public void setInputGradient(boolean inputGradient) {
+        this.inputGradient = inputGradient;
+    }
+
+    public boolean isInputGradient() {
+        return inputGradient;
     }
 
     /** The name oneDNN gives the implementation of the forward pass for this input (null where DL4J's runs). */

@@ -18,6 +18,12 @@ import org.slf4j.LoggerFactory;
 final class ConvKernels {
     /** System property: {@code false} makes {@link Conv2DLayer} run DL4J's convolution even where this loads. */
     static final String PROPERTY = "gnsweep.layer.dnnlConv";
+    /**
+     * System property: {@code false} keeps oneDNN's own choice of memory formats everywhere, for A/B runs; by
+     * default a layer whose channels oneDNN's choice would pad (8 channels in 16-channel blocks) takes 8-channel
+     * blocks (conv_kernels.c, choose_pd).
+     */
+    static final String NARROW_BLOCKS_PROPERTY = "gnsweep.layer.dnnlNarrowBlocks";
     static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_dnnl.so";
 
     private static final Logger LOG = LoggerFactory.getLogger(ConvKernels.class);
@@ -43,7 +49,8 @@ final class ConvKernels {
      * Freed by {@link #free}; an IllegalStateException names what oneDNN refused.
      */
     static long create(long[] dims, boolean hasBias) {
-        long plan = create0(dims, hasBias ? 1 : 0);
+        boolean narrow = !"false".equalsIgnoreCase(System.getProperty(NARROW_BLOCKS_PROPERTY, "true").trim());
+        long plan = create0(dims, hasBias ? 1 : 0, narrow ? 1 : 0);
         LIVE.incrementAndGet();
         return plan;
     }
@@ -84,14 +91,17 @@ final class ConvKernels {
         }
     }
 
-    /** dx, and overwrites dw and db (db null without bias), from x, w and dy. */
+    /**
+     * dx, and overwrites dw and db (db null without bias), from x, w and dy; dx null: dw and db only (the backward
+     * data pass is then neither made nor run).
+     */
     static void backward(long plan, long[] dims, INDArray x, INDArray w, INDArray dy, INDArray dx, INDArray dw,
             INDArray db) {
         checkAll(dims, x, w, db, dy, dx);
         NativeKernels.check(dw, w.length(), DataType.FLOAT);
         try {
             backward0(plan, NativeKernels.address(x), NativeKernels.address(w), NativeKernels.address(dy),
-                    NativeKernels.address(dx), NativeKernels.address(dw), db == null ? 0 : NativeKernels.address(db));
+                    dx == null ? 0 : NativeKernels.address(dx), NativeKernels.address(dw), db == null ? 0 : NativeKernels.address(db));
         } finally {
             NativeKernels.keepAlive(x, w, dy, dx, dw, db);
         }
@@ -135,7 +145,7 @@ final class ConvKernels {
         return why;
     }
 
-    private static native long create0(long[] dims, int hasBias);
+    private static native long create0(long[] dims, int hasBias, int narrow);
 
     private static native void free0(long plan);
 

@@ -1,9 +1,12 @@
 package io.gnsweep.model;
 
 import io.gnsweep.layer.Conv2DLayer;
+import java.util.Arrays;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -51,8 +54,16 @@ public interface Net {
         Conv2DLayer.releaseThreadBuffers();
     }
 
-    /** Wraps a multi-layer network. */
+    /**
+     * Wraps a multi-layer network. Its first layer, where it is a {@link Conv2DLayer} fed the input directly,
+     * no longer computes the gradient with respect to that input (see {@link Conv2DLayer#setInputGradient}):
+     * training never uses it, and DL4J's {@code fit} drops it.
+     */
     static Net of(MultiLayerNetwork n) {
+        if (n.getLayers().length > 0 && n.getLayer(0) instanceof Conv2DLayer c
+                && n.getLayerWiseConfigurations().getInputPreProcess(0) == null) {
+            c.setInputGradient(false);
+        }
         return new Net() {
             @Override public void fit(INDArray x, INDArray y) { n.fit(x, y); }
             @Override public double score() { return n.score(); }
@@ -65,8 +76,18 @@ public interface Net {
         };
     }
 
-    /** Wraps a graph with one input and one output. */
+    /**
+     * Wraps a graph with one input and one output. Its {@link Conv2DLayer}s fed a network input directly no
+     * longer compute the gradient with respect to it, as for a multi-layer network.
+     */
     static Net of(ComputationGraph g) {
+        for (GraphVertex v : g.getVertices()) {
+            if (v instanceof LayerVertex lv && lv.getLayer() instanceof Conv2DLayer c && lv.getLayerPreProcessor() == null
+                    && lv.getInputVertices() != null && lv.getInputVertices().length > 0
+                    && Arrays.stream(lv.getInputVertices()).allMatch(i -> g.getVertices()[i.getVertexIndex()].isInputVertex())) {
+                c.setInputGradient(false);
+            }
+        }
         return new Net() {
             @Override public void fit(INDArray x, INDArray y) { g.fit(new INDArray[] {x}, new INDArray[] {y}); }
             @Override public double score() { return g.score(); }
