@@ -49,6 +49,7 @@ class Conv2DTest {
     @AfterEach
     void defaultPath() {
         System.clearProperty(ConvKernels.PROPERTY);
+        System.clearProperty(ConvKernels.NARROW_BLOCKS_PROPERTY);
     }
 
     private static Layer layer(org.deeplearning4j.nn.conf.layers.Layer conf, DataType type, long[] shape) {
@@ -73,8 +74,12 @@ class Conv2DTest {
         List<Arguments> out = new ArrayList<>();
         out.add(Arguments.of(new long[] {2, 1, 32, 32}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
                 ConvolutionMode.Truncate, 8, false)); // the ResNet's stem on a Fashion-MNIST image
+        out.add(Arguments.of(new long[] {32, 8, 32, 32}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 8, false)); // a ResNet of width 0.5's first stage (8-channel blocks)
         out.add(Arguments.of(new long[] {2, 8, 32, 32}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
                 ConvolutionMode.Truncate, 16, false)); // a stage's first, stride-2 convolution
+        out.add(Arguments.of(new long[] {4, 24, 6, 6}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
+                ConvolutionMode.Truncate, 8, true)); // 24 channels: 16-channel blocks pad them, 8-channel ones do not
         out.add(Arguments.of(new long[] {2, 8, 32, 32}, new int[] {1, 1}, new int[] {2, 2}, new int[] {0, 0},
                 ConvolutionMode.Truncate, 16, false)); // its projection shortcut
         out.add(Arguments.of(new long[] {32, 16, 8, 8}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1},
@@ -98,6 +103,60 @@ class Conv2DTest {
             boolean bias) {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
         checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
+    }
+
+    /** The same with oneDNN's own choice of formats everywhere (no 8-channel blocks in its place). */
+    @ParameterizedTest(name = "{0} k{1} s{2} p{3} {4} out {5} bias {6}")
+    @MethodSource("grid")
+    void matchesDl4jsConvolutionInDoubleInOneDnnsOwnFormats(long[] shape, int[] k, int[] s, int[] pad,
+            ConvolutionMode mode, int nOut, boolean bias) {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        System.setProperty(ConvKernels.NARROW_BLOCKS_PROPERTY, "false");
+        checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
+    }
+
+    /**
+     * Without the input gradient (a network's first layer, see Conv2DLayer#setInputGradient) the layer returns
+     * none, and dW and db are those of a layer that computes it, bit for bit, whether the backward-data pass was
+     * run before on the same plan or never made; DL4J's code, where it runs, still returns it.
+     */
+    @Test
+    void withoutTheInputGradientTheWeightGradientsAreTheSame() {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        int[] k = {3, 3};
+        int[] one = {1, 1};
+        long[] shape = {4, 16, 12, 12};
+        Layer full = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 16, true).build(),
+                DataType.FLOAT, shape);
+        Layer first = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 16, true).build(),
+                DataType.FLOAT, shape);
+        first.setParams(full.params().dup());
+        ((Conv2DLayer) first).setInputGradient(false);
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.randn(DataType.FLOAT, shape);
+        INDArray dy = Nd4j.randn(DataType.FLOAT, 4, 16, 12, 12);
+        for (int round = 0; round < 2; round++) {
+            full.setInput(x, NO_WS);
+            float[] y = full.activate(true, NO_WS).dup().data().asFloat();
+            Pair<Gradient, INDArray> g = full.backpropGradient(dy, NO_WS);
+            float[] dw = g.getFirst().getGradientFor("W").dup('c').data().asFloat();
+            float[] db = g.getFirst().getGradientFor("b").dup('c').data().asFloat();
+            assertNotNull(g.getSecond());
+            // the forward pass in between leaves x in the thread's buffers, where the other layer's dy was
+            first.setInput(x, NO_WS);
+            assertArrayEquals(y, first.activate(true, NO_WS).dup().data().asFloat());
+            Pair<Gradient, INDArray> h = first.backpropGradient(dy, NO_WS);
+            assertNull(h.getSecond(), "no input gradient");
+            assertArrayEquals(dw, h.getFirst().getGradientFor("W").dup('c').data().asFloat(), "dW, round " + round);
+            assertArrayEquals(db, h.getFirst().getGradientFor("b").dup('c').data().asFloat(), "db, round " + round);
+            ((Conv2DLayer) first).setInputGradient(true); // round 2: backward data is made on this plan now
+            assertNotNull(first.backpropGradient(dy, NO_WS).getSecond());
+            ((Conv2DLayer) first).setInputGradient(false);
+        }
+        System.setProperty(ConvKernels.PROPERTY, "false");
+        first.setInput(x, NO_WS);
+        first.activate(true, NO_WS);
+        assertNotNull(first.backpropGradient(dy, NO_WS).getSecond(), "DL4J's code computes it");
     }
 
     /** One forward and backward pass of gnsweep's layer against DL4J's in double; returns y, dx and dW. */
@@ -139,7 +198,7 @@ class Conv2DTest {
     }
 
     /**
-     * All plans of a thread share its buffers in oneDNN's formats. A layer whose format pads its 8 channels to
+     * All plans of a thread share its buffers in oneDNN's formats. A layer whose format pads its 12 channels to
      * 16 matches DL4J's; run again after another layer left NaN in those buffers (16 channels, no padding), and
      * again after the thread's buffers were freed and made anew, it gives the same values bit for bit.
      */
@@ -148,9 +207,9 @@ class Conv2DTest {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
         int[] k = {3, 3};
         int[] one = {1, 1};
-        long[] shape = {32, 8, 16, 16};
-        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, 8, false);
-        Layer padded = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 8, false)
+        long[] shape = {32, 12, 16, 16};
+        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, 12, false);
+        Layer padded = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 12, false)
                 .build(), DataType.FLOAT, shape);
         Nd4j.getRandom().setSeed(11);
         INDArray x = Nd4j.randn(DataType.FLOAT, shape);

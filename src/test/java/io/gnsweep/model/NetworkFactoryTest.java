@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gnsweep.layer.Conv2DLayer;
 import io.gnsweep.layer.GroupNormalization;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import io.gnsweep.runtime.NativeSetup;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -57,6 +62,42 @@ class NetworkFactoryTest {
         // conv without bias + norm (γ, β: 2C) vs conv with bias (C): C more per normalised layer
         int channels = Model.SMALL_CNN.normalisedChannels(1.0).stream().mapToInt(Integer::intValue).sum();
         assertEquals(none.numParams() + channels, group.numParams());
+    }
+
+    /**
+     * The networks a trial trains skip the gradient with respect to their input (the first convolution's input
+     * gradient, which nothing uses) and keep every other layer's.
+     */
+    @Test
+    void onlyTheConvolutionsFedTheInputSkipTheirInputGradient() {
+        Net plain = NetworkFactory.create(new NetworkFactory.NetworkSpec(Model.VGG_CIFAR, NormKind.GROUP, 4, 0.25, 1,
+                32, 32, 10, 1e-3, 1));
+        Layer[] layers = ((MultiLayerNetwork) plain.dl4j()).getLayers();
+        int convs = 0;
+        for (int i = 0; i < layers.length; i++) {
+            if (layers[i] instanceof Conv2DLayer c) {
+                assertEquals(i != 0, c.isInputGradient(), "layer " + i);
+                convs++;
+            }
+        }
+        assertInstanceOf(Conv2DLayer.class, layers[0]);
+        assertEquals(13, convs);
+        ComputationGraph resnet = ResNetTest.graph(NormKind.BATCH, 0, 20, 0.5, 1, 32, true,
+                new org.nd4j.linalg.learning.config.Sgd(0.1), 0);
+        List<String> skipping = new ArrayList<>();
+        int graphConvs = 0;
+        for (Layer l : resnet.getLayers()) {
+            if (l instanceof Conv2DLayer c) {
+                graphConvs++;
+                if (!c.isInputGradient()) {
+                    skipping.add(l.getConfig().getLayerName());
+                }
+            }
+        }
+        assertEquals(List.of("stem"), skipping);
+        assertEquals(21, graphConvs);
+        // DL4J's own network, built without a trial's wrapper, keeps DL4J's behaviour
+        assertTrue(((Conv2DLayer) build(Model.SMALL_CNN, NormKind.GROUP, 4, 1.0, 28, 1).getLayer(0)).isInputGradient());
     }
 
     @Test
