@@ -24,6 +24,15 @@ final class ConvKernels {
      * blocks (conv_kernels.c, choose_pd).
      */
     static final String NARROW_BLOCKS_PROPERTY = "gnsweep.layer.dnnlNarrowBlocks";
+    /**
+     * System property: {@code false} runs the direct algorithm everywhere (PyTorch's on the CPU), for A/B runs and
+     * for training whose every rounding should be the direct convolution's. By default the layers where Winograd's
+     * algorithm (oneDNN's F(4x4, 3x3)) applies and was the faster one run it: 3x3 at stride 1, 32 channels or more,
+     * enough work (conv_kernels.c, winograd_pays); the others, and machines without oneDNN's Winograd code (it
+     * needs AVX-512), keep the direct algorithm. Its values stay within the bound Conv2DTest holds the direct one to
+     * (float32 rounding against DL4J's convolution in double), with errors ~2-4x the direct algorithm's.
+     */
+    static final String WINOGRAD_PROPERTY = "gnsweep.layer.dnnlWinograd";
     static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_dnnl.so";
 
     private static final Logger LOG = LoggerFactory.getLogger(ConvKernels.class);
@@ -50,7 +59,8 @@ final class ConvKernels {
      */
     static long create(long[] dims, boolean hasBias) {
         boolean narrow = !"false".equalsIgnoreCase(System.getProperty(NARROW_BLOCKS_PROPERTY, "true").trim());
-        long plan = create0(dims, hasBias ? 1 : 0, narrow ? 1 : 0);
+        boolean winograd = !"false".equalsIgnoreCase(System.getProperty(WINOGRAD_PROPERTY, "true").trim());
+        long plan = create0(dims, hasBias ? 1 : 0, (narrow ? 1 : 0) | (winograd ? 2 : 0));
         LIVE.incrementAndGet();
         return plan;
     }
@@ -145,7 +155,7 @@ final class ConvKernels {
         return why;
     }
 
-    private static native long create0(long[] dims, int hasBias, int narrow);
+    private static native long create0(long[] dims, int hasBias, int flags);
 
     private static native void free0(long plan);
 

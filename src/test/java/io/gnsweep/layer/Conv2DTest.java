@@ -2,6 +2,7 @@ package io.gnsweep.layer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -50,6 +51,7 @@ class Conv2DTest {
     void defaultPath() {
         System.clearProperty(ConvKernels.PROPERTY);
         System.clearProperty(ConvKernels.NARROW_BLOCKS_PROPERTY);
+        System.clearProperty(ConvKernels.WINOGRAD_PROPERTY);
     }
 
     private static Layer layer(org.deeplearning4j.nn.conf.layers.Layer conf, DataType type, long[] shape) {
@@ -113,6 +115,53 @@ class Conv2DTest {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
         System.setProperty(ConvKernels.NARROW_BLOCKS_PROPERTY, "false");
         checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
+    }
+
+    /** (shape, nOut, bias, whether Winograd's algorithm is asked for: conv_kernels.c, winograd_pays) */
+    static Stream<Arguments> winogradGrid() {
+        return Stream.of(
+                Arguments.of(new long[] {8, 32, 16, 16}, 32, true, true), // n x oh x ow x c = 65,536: the least
+                Arguments.of(new long[] {32, 64, 8, 8}, 64, false, true), // a ResNet of width 1's last stage
+                Arguments.of(new long[] {32, 32, 16, 16}, 64, false, true), // more channels out than in
+                Arguments.of(new long[] {32, 128, 4, 4}, 128, true, true),
+                Arguments.of(new long[] {4, 32, 16, 16}, 32, true, false), // too little work
+                Arguments.of(new long[] {32, 16, 32, 32}, 16, false, false), // too few channels
+                Arguments.of(new long[] {64, 128, 2, 2}, 128, false, false)); // outputs smaller than 4x4
+    }
+
+    /**
+     * The layers where Winograd's algorithm pays run it (where oneDNN has the code: AVX-512 machines), the others
+     * the direct one; either matches DL4J's convolution in double within float32 rounding, the bound the direct
+     * algorithm is held to (Winograd's errors here: ~1-3e-6 of the largest value, the direct one's 0.2-3e-6).
+     */
+    @ParameterizedTest(name = "{0} out {1} bias {2} winograd {3}")
+    @MethodSource("winogradGrid")
+    void winogradWhereItPaysMatchesDl4jsConvolutionInDouble(long[] shape, int nOut, boolean bias, boolean wino)
+            throws java.io.IOException {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        int[] k = {3, 3};
+        int[] one = {1, 1};
+        Layer l = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, nOut, bias).build(),
+                DataType.FLOAT, shape);
+        String impl = ((Conv2DLayer) l).implementation(Nd4j.zeros(DataType.FLOAT, shape));
+        boolean avx512 = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")).contains(" avx512bw");
+        assertEquals(wino && avx512, impl.contains("wino"), impl);
+        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, nOut, bias);
+    }
+
+    /** With {@code gnsweep.layer.dnnlWinograd=false} every layer runs the direct algorithm. */
+    @ParameterizedTest(name = "{0} out {1} bias {2}")
+    @MethodSource("winogradGrid")
+    void withWinogradOffTheDirectAlgorithmRuns(long[] shape, int nOut, boolean bias, boolean wino) {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        System.setProperty(ConvKernels.WINOGRAD_PROPERTY, "false");
+        int[] k = {3, 3};
+        int[] one = {1, 1};
+        Layer l = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, nOut, bias).build(),
+                DataType.FLOAT, shape);
+        String impl = ((Conv2DLayer) l).implementation(Nd4j.zeros(DataType.FLOAT, shape));
+        assertFalse(impl.contains("wino"), impl);
+        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, nOut, bias);
     }
 
     /**
