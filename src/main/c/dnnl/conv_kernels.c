@@ -249,7 +249,9 @@ static int winograd_pays(const plan_t *p) {
 }
 
 /*
- * The primitive descriptor of one pass. oneDNN's own choice of formats ("any") blocks the channels by 16 on
+ * The primitive descriptor of one pass: Winograd's algorithm where the plan asks for it and it pays (winograd_pays
+ * looks at the sizes alone, so the three passes ask alike; one that oneDNN has no Winograd code for runs the
+ * direct algorithm alone), else the direct one. oneDNN's own choice of formats ("any") blocks the channels by 16 on
  * AVX-512 machines, and a layer of 8 channels (a ResNet of width 0.5's first stage) then computes and moves twice
  * its channels on each side: where its choice pads a tensor of a multiple of 8 channels, that tensor goes to
  * 8-channel blocks (nChw8c) instead, unless oneDNN has only its reference code for that. Measured on the 32x32
@@ -271,8 +273,8 @@ static dnnl_status_t choose_pd(plan_t *p, pass_t pass, dnnl_primitive_desc_t *pd
     if (pass == PASS_BACKWARD_WEIGHTS && p->ci % 8 != 0) narrow_src = narrow_dst = 0;
     if (!narrow_src && !narrow_dst) return s;
     dnnl_primitive_desc_t alt;
-    if (make_pd(p, pass, dnnl_convolution_direct, narrow_src ? dnnl_nChw8c : dnnl_format_tag_any, narrow_dst ? dnnl_nChw8c : dnnl_format_tag_any,
-                &alt) != dnnl_success)
+    if (make_pd(p, pass, dnnl_convolution_direct, narrow_src ? dnnl_nChw8c : dnnl_format_tag_any,
+                narrow_dst ? dnnl_nChw8c : dnnl_format_tag_any, &alt) != dnnl_success)
         return s;
     if (reference_impl(alt)) {
         dnnl_primitive_desc_destroy(alt);
@@ -464,7 +466,8 @@ static void throw_error(JNIEnv *env, const char *message) {
     if (c) (*env)->ThrowNew(env, c, message);
 }
 
-/* A new plan for these sizes (see build; flags: 1 eight-channel blocks, 2 Winograd), or 0 with an IllegalStateException naming what oneDNN refused. */
+/* A new plan for these sizes (see build; flags: 1 eight-channel blocks, 2 Winograd), or 0 with an
+ * IllegalStateException naming what oneDNN refused. */
 JNIEXPORT jlong JNICALL Java_io_gnsweep_layer_ConvKernels_create0(JNIEnv *env, jclass cls, jlongArray dims,
                                                                   jint hasBias, jint flags) {
     (void)cls;

@@ -111,7 +111,8 @@ final class ConvKernels {
         NativeKernels.check(dw, w.length(), DataType.FLOAT);
         try {
             backward0(plan, NativeKernels.address(x), NativeKernels.address(w), NativeKernels.address(dy),
-                    dx == null ? 0 : NativeKernels.address(dx), NativeKernels.address(dw), db == null ? 0 : NativeKernels.address(db));
+                    dx == null ? 0 : NativeKernels.address(dx), NativeKernels.address(dw),
+                    db == null ? 0 : NativeKernels.address(db));
         } finally {
             NativeKernels.keepAlive(x, w, dy, dx, dw, db);
         }

@@ -198,7 +198,7 @@ class Conv2DTest {
             assertNull(h.getSecond(), "no input gradient");
             assertArrayEquals(dw, h.getFirst().getGradientFor("W").dup('c').data().asFloat(), "dW, round " + round);
             assertArrayEquals(db, h.getFirst().getGradientFor("b").dup('c').data().asFloat(), "db, round " + round);
-            ((Conv2DLayer) first).setInputGradient(true); // round 2: backward data is made on this plan now
+            ((Conv2DLayer) first).setInputGradient(true); // the second time: backward data made on this plan now
             assertNotNull(first.backpropGradient(dy, NO_WS).getSecond());
             ((Conv2DLayer) first).setInputGradient(false);
         }
