@@ -62,6 +62,16 @@ static void run_reorder(const arg_t *a) {
     CHECK(dnnl_primitive_execute(a->reorder, stream, 2, args));
 }
 
+/* One pass: its two inputs reordered in, the primitive, its output reordered out. */
+static void run_pass(dnnl_primitive_t prim, const arg_t *in1, int key1, const arg_t *in2, int key2, const arg_t *out,
+                     int key_out) {
+    run_reorder(in1);
+    run_reorder(in2);
+    dnnl_exec_arg_t args[] = {{key1, in1->prim}, {key2, in2->prim}, {key_out, out->prim}};
+    CHECK(dnnl_primitive_execute(prim, stream, 3, args));
+    run_reorder(out);
+}
+
 static void *random_floats(size_t n) {
     float *f = aligned_alloc(64, ((n * 4 + 63) / 64) * 64);
     for (size_t i = 0; i < n; i++) f[i] = (float)(rand() % 1000) / 1000.f - 0.5f;
@@ -134,25 +144,11 @@ int main(int argc, char **argv) {
     double t[3] = {0, 0, 0};
     for (int i = 0; i < iterations + 10; i++) {
         double t0 = now();
-        run_reorder(&f_src);
-        run_reorder(&f_wei);
-        dnnl_exec_arg_t fa[] = {{DNNL_ARG_SRC, f_src.prim}, {DNNL_ARG_WEIGHTS, f_wei.prim}, {DNNL_ARG_DST, f_dst.prim}};
-        CHECK(dnnl_primitive_execute(fwd, stream, 3, fa));
-        run_reorder(&f_dst);
+        run_pass(fwd, &f_src, DNNL_ARG_SRC, &f_wei, DNNL_ARG_WEIGHTS, &f_dst, DNNL_ARG_DST);
         double t1 = now();
-        run_reorder(&d_ddst);
-        run_reorder(&d_wei);
-        dnnl_exec_arg_t da[] = {{DNNL_ARG_DIFF_DST, d_ddst.prim}, {DNNL_ARG_WEIGHTS, d_wei.prim},
-                                {DNNL_ARG_DIFF_SRC, d_dsrc.prim}};
-        CHECK(dnnl_primitive_execute(bwd_data, stream, 3, da));
-        run_reorder(&d_dsrc);
+        run_pass(bwd_data, &d_ddst, DNNL_ARG_DIFF_DST, &d_wei, DNNL_ARG_WEIGHTS, &d_dsrc, DNNL_ARG_DIFF_SRC);
         double t2 = now();
-        run_reorder(&w_src);
-        run_reorder(&w_ddst);
-        dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, w_src.prim}, {DNNL_ARG_DIFF_DST, w_ddst.prim},
-                                {DNNL_ARG_DIFF_WEIGHTS, w_dwei.prim}};
-        CHECK(dnnl_primitive_execute(bwd_weights, stream, 3, wa));
-        run_reorder(&w_dwei);
+        run_pass(bwd_weights, &w_src, DNNL_ARG_SRC, &w_ddst, DNNL_ARG_DIFF_DST, &w_dwei, DNNL_ARG_DIFF_WEIGHTS);
         double t3 = now();
         if (i >= 10) {
             t[0] += t1 - t0;

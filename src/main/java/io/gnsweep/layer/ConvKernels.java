@@ -49,7 +49,7 @@ final class ConvKernels {
     /** Whether the layer should run these kernels on arrays of this type now: float32 on ND4J's CPU backend. */
     static boolean use(DataType type) {
         return UNAVAILABLE == null && type == DataType.FLOAT
-                && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())
+                && NativeKernels.switchedOn(PROPERTY)
                 && Nd4j.getEnvironment().isCPU();
     }
 
@@ -58,9 +58,9 @@ final class ConvKernels {
      * Freed by {@link #free}; an IllegalStateException names what oneDNN refused.
      */
     static long create(long[] dims, boolean hasBias) {
-        boolean narrow = !"false".equalsIgnoreCase(System.getProperty(NARROW_BLOCKS_PROPERTY, "true").trim());
-        boolean winograd = !"false".equalsIgnoreCase(System.getProperty(WINOGRAD_PROPERTY, "true").trim());
-        long plan = create0(dims, hasBias ? 1 : 0, (narrow ? 1 : 0) | (winograd ? 2 : 0));
+        int flags = (NativeKernels.switchedOn(NARROW_BLOCKS_PROPERTY) ? 1 : 0)
+                | (NativeKernels.switchedOn(WINOGRAD_PROPERTY) ? 2 : 0);
+        long plan = create0(dims, hasBias ? 1 : 0, flags);
         LIVE.incrementAndGet();
         return plan;
     }

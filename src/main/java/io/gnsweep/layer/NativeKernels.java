@@ -46,8 +46,12 @@ final class NativeKernels {
     /** Whether the layer should run these kernels on arrays of this type now (see the class comment). */
     static boolean use(DataType type) {
         return UNAVAILABLE == null && (type == DataType.FLOAT || type == DataType.DOUBLE)
-                && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())
-                && Nd4j.getEnvironment().isCPU();
+                && switchedOn(PROPERTY) && Nd4j.getEnvironment().isCPU();
+    }
+
+    /** Whether a switch of the layers' (a system property, on unless {@code false}) is on. */
+    static boolean switchedOn(String property) {
+        return !"false".equalsIgnoreCase(System.getProperty(property, "true").trim());
     }
 
     /**

@@ -41,6 +41,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class Conv2DTest {
     private static final LayerWorkspaceMgr NO_WS = LayerWorkspaceMgr.noWorkspaces();
+    private static final int[] K3 = {3, 3};
+    private static final int[] ONE = {1, 1};
 
     @BeforeAll
     static void setUp() {
@@ -69,6 +71,22 @@ class Conv2DTest {
             b.padding(pad);
         }
         return b;
+    }
+
+    /** A float32 layer of gnsweep's: 3x3, stride 1, padding 1, nOut channels. */
+    private static Layer conv3x3(long[] shape, int nOut, boolean bias) {
+        return layer(configure(new Conv2D.Builder(K3), K3, ONE, ONE, ConvolutionMode.Truncate, nOut, bias).build(),
+                DataType.FLOAT, shape);
+    }
+
+    /** checkAgainstDl4j for {@link #conv3x3}'s layer. */
+    private static INDArray[] check3x3AgainstDl4j(long[] shape, int nOut, boolean bias) {
+        return checkAgainstDl4j(shape, K3, ONE, ONE, ConvolutionMode.Truncate, nOut, bias);
+    }
+
+    /** The implementation oneDNN chose for {@link #conv3x3}'s layer on this input shape. */
+    private static String implementation3x3(long[] shape, int nOut, boolean bias) {
+        return ((Conv2DLayer) conv3x3(shape, nOut, bias)).implementation(Nd4j.zeros(DataType.FLOAT, shape));
     }
 
     /** (shape, kernel, stride, padding, mode, nOut, bias) */
@@ -139,14 +157,10 @@ class Conv2DTest {
     void winogradWhereItPaysMatchesDl4jsConvolutionInDouble(long[] shape, int nOut, boolean bias, boolean wino)
             throws java.io.IOException {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
-        int[] k = {3, 3};
-        int[] one = {1, 1};
-        Layer l = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, nOut, bias).build(),
-                DataType.FLOAT, shape);
-        String impl = ((Conv2DLayer) l).implementation(Nd4j.zeros(DataType.FLOAT, shape));
+        String impl = implementation3x3(shape, nOut, bias);
         boolean avx512 = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")).contains(" avx512bw");
         assertEquals(wino && avx512, impl.contains("wino"), impl);
-        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, nOut, bias);
+        check3x3AgainstDl4j(shape, nOut, bias);
     }
 
     /** With {@code gnsweep.layer.dnnlWinograd=false} every layer runs the direct algorithm. */
@@ -155,13 +169,9 @@ class Conv2DTest {
     void withWinogradOffTheDirectAlgorithmRuns(long[] shape, int nOut, boolean bias, boolean wino) {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
         System.setProperty(ConvKernels.WINOGRAD_PROPERTY, "false");
-        int[] k = {3, 3};
-        int[] one = {1, 1};
-        Layer l = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, nOut, bias).build(),
-                DataType.FLOAT, shape);
-        String impl = ((Conv2DLayer) l).implementation(Nd4j.zeros(DataType.FLOAT, shape));
+        String impl = implementation3x3(shape, nOut, bias);
         assertFalse(impl.contains("wino"), impl);
-        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, nOut, bias);
+        check3x3AgainstDl4j(shape, nOut, bias);
     }
 
     /**
@@ -172,13 +182,9 @@ class Conv2DTest {
     @Test
     void withoutTheInputGradientTheWeightGradientsAreTheSame() {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
-        int[] k = {3, 3};
-        int[] one = {1, 1};
         long[] shape = {4, 16, 12, 12};
-        Layer full = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 16, true).build(),
-                DataType.FLOAT, shape);
-        Layer first = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 16, true).build(),
-                DataType.FLOAT, shape);
+        Layer full = conv3x3(shape, 16, true);
+        Layer first = conv3x3(shape, 16, true);
         first.setParams(full.params().dup());
         ((Conv2DLayer) first).setInputGradient(false);
         Nd4j.getRandom().setSeed(5);
@@ -254,20 +260,16 @@ class Conv2DTest {
     @Test
     void layersSharingTheThreadsBuffersDoNotSeeEachOthersData() {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
-        int[] k = {3, 3};
-        int[] one = {1, 1};
         long[] shape = {32, 12, 16, 16};
-        checkAgainstDl4j(shape, k, one, one, ConvolutionMode.Truncate, 12, false);
-        Layer padded = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 12, false)
-                .build(), DataType.FLOAT, shape);
+        check3x3AgainstDl4j(shape, 12, false);
+        Layer padded = conv3x3(shape, 12, false);
         Nd4j.getRandom().setSeed(11);
         INDArray x = Nd4j.randn(DataType.FLOAT, shape);
         INDArray dy = Nd4j.randn(DataType.FLOAT, shape);
         float[][] first = passes(padded, x, dy);
 
         long[] poisonShape = {32, 16, 16, 16};
-        Layer poison = layer(configure(new Conv2D.Builder(k), k, one, one, ConvolutionMode.Truncate, 16, false)
-                .build(), DataType.FLOAT, poisonShape);
+        Layer poison = conv3x3(poisonShape, 16, false);
         INDArray nan = Nd4j.valueArrayOf(poisonShape, Float.NaN, DataType.FLOAT);
         float[][] poisoned = passes(poison, nan, nan);
         assertTrue(Float.isNaN(poisoned[0][0]) && Float.isNaN(poisoned[1][0]), "NaN in, NaN out");
@@ -334,9 +336,7 @@ class Conv2DTest {
     @Test
     void eachBatchSizeGetsItsOwnPlanAndARepeatGivesTheSameValues() {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
-        int[] k = {3, 3};
-        Layer ours = layer(configure(new Conv2D.Builder(k), k, new int[] {1, 1}, new int[] {1, 1},
-                ConvolutionMode.Truncate, 4, true).build(), DataType.FLOAT, new long[] {2, 3, 6, 6});
+        Layer ours = conv3x3(new long[] {2, 3, 6, 6}, 4, true);
         INDArray a = Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6);
         INDArray b = Nd4j.rand(DataType.FLOAT, 3, 3, 6, 6);
         ours.setInput(a, NO_WS);
