@@ -37,10 +37,15 @@ typedef struct {
  * end), and one buffer reused by every layer stays in the core's cache where a buffer per layer and argument
  * (~6 per convolution, each the size of an activation) is evicted by the rest of the step and read back from
  * memory: on a batch-32 ResNet-20 that made every reorder ~2.5x slower than the same reorder in PyTorch.
- * Slots: 0 and 1 for the inputs, 2 for the output, 3 the scratchpad. Grown on demand, freed with the thread or
- * by ConvKernels.releaseThreadBuffers. */
-#define SLOTS 4
+ * The same holds for the weights and their gradient in oneDNN's formats (reordered from and to DL4J's arrays on
+ * every call, since the updater changes the weights between calls): a copy per layer and pass is three more
+ * parameter-sized arrays read back from memory each step, one slot is a buffer the core's cache keeps; at batch
+ * 2 the weights' reorders were the largest part of vgg-cifar's convolution time.
+ * Slots: 0 and 1 for the inputs, 2 for the output, 3 the scratchpad, 4 the weights or their gradient. Grown on
+ * demand, freed with the thread or by ConvKernels.releaseThreadBuffers. */
+#define SLOTS 5
 #define SLOT_SCRATCH 3
+#define SLOT_WEIGHTS 4
 typedef struct {
     void *buf[SLOTS];
     size_t cap[SLOTS];
@@ -314,11 +319,11 @@ static int build(plan_t *p, const int64_t *d, int has_bias, int flags) {
         return fail(p, "convolution setup", s);
     }
     CHECK(p, dnnl_primitive_create(&p->fwd, p->fpd));
-    /* Weights and bias keep buffers of their own (small); the rest use the thread's slots: the forward pass
-     * x -> 0, y -> 2; backward data dy -> 0, dx -> 2; backward weights x -> 1, dy -> 0 (the same reorder of dy
-     * as backward data's when the formats agree: done once, see backward). */
+    /* The bias keeps a buffer of its own (small); the rest use the thread's slots: the forward pass x -> 0,
+     * w -> 4, y -> 2; backward data dy -> 0, w -> 4, dx -> 2; backward weights x -> 1, dy -> 0 (the same reorder
+     * of dy as backward data's when the formats agree: done once, see backward), dw -> 4. */
     if (make_arg(p, &p->f_src, &p->src_plain, md_of(p->fpd, dnnl_query_src_md), 1, 0)
-        || make_arg(p, &p->f_wei, &p->wei_plain, md_of(p->fpd, dnnl_query_weights_md), 1, -1)
+        || make_arg(p, &p->f_wei, &p->wei_plain, md_of(p->fpd, dnnl_query_weights_md), 1, SLOT_WEIGHTS)
         || make_arg(p, &p->f_dst, &p->dst_plain, md_of(p->fpd, dnnl_query_dst_md), 0, 2))
         return -1;
     if (has_bias && make_arg(p, &p->f_bias, &p->bias_md, dnnl_primitive_desc_query_md(p->fpd, dnnl_query_weights_md, 1),
@@ -343,7 +348,7 @@ static int need_backward_data(plan_t *p) {
         p->bwd_data = NULL;
         fail(p, "backward-data primitive creation", dnnl_runtime_error);
     } else if (!make_arg(p, &p->d_ddst, &p->dst_plain, md_of(pd, dnnl_query_diff_dst_md), 1, 0)
-               && !make_arg(p, &p->d_wei, &p->wei_plain, md_of(pd, dnnl_query_weights_md), 1, -1)
+               && !make_arg(p, &p->d_wei, &p->wei_plain, md_of(pd, dnnl_query_weights_md), 1, SLOT_WEIGHTS)
                && !make_arg(p, &p->d_dsrc, &p->src_plain, md_of(pd, dnnl_query_diff_src_md), 0, 2)
                && !fit_scratch(p, pd)) {
         p->d_ddst_md = *md_of(pd, dnnl_query_diff_dst_md);
@@ -365,7 +370,7 @@ static int need_backward_weights(plan_t *p) {
         fail(p, "backward-weights primitive creation", dnnl_runtime_error);
     } else if (!make_arg(p, &p->w_src, &p->src_plain, md_of(pd, dnnl_query_src_md), 1, 1)
                && !make_arg(p, &p->w_ddst, &p->dst_plain, md_of(pd, dnnl_query_diff_dst_md), 1, 0)
-               && !make_arg(p, &p->w_dwei, &p->wei_plain, md_of(pd, dnnl_query_diff_weights_md), 0, -1)
+               && !make_arg(p, &p->w_dwei, &p->wei_plain, md_of(pd, dnnl_query_diff_weights_md), 0, SLOT_WEIGHTS)
                && !(p->has_bias && make_arg(p, &p->w_dbias, &p->bias_md,
                                             dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 1), 0, -1))
                && !fit_scratch(p, pd)) {

@@ -253,8 +253,9 @@ class Conv2DTest {
     }
 
     /**
-     * All plans of a thread share its buffers in oneDNN's formats. A layer whose format pads its 12 channels to
-     * 16 matches DL4J's; run again after another layer left NaN in those buffers (16 channels, no padding), and
+     * All plans of a thread share its buffers in oneDNN's formats, the weights' and their gradient's among them.
+     * A layer whose formats pad its 12 channels to 16 matches DL4J's; run again after another layer left NaN in
+     * those buffers (16 channels, no padding, NaN input and weights), and
      * again after the thread's buffers were freed and made anew, it gives the same values bit for bit.
      */
     @Test
@@ -271,8 +272,10 @@ class Conv2DTest {
         long[] poisonShape = {32, 16, 16, 16};
         Layer poison = conv3x3(poisonShape, 16, false);
         INDArray nan = Nd4j.valueArrayOf(poisonShape, Float.NaN, DataType.FLOAT);
+        poison.setParams(Nd4j.valueArrayOf(poison.params().shape(), Float.NaN, DataType.FLOAT));
         float[][] poisoned = passes(poison, nan, nan);
-        assertTrue(Float.isNaN(poisoned[0][0]) && Float.isNaN(poisoned[1][0]), "NaN in, NaN out");
+        assertTrue(Float.isNaN(poisoned[0][0]) && Float.isNaN(poisoned[1][0]) && Float.isNaN(poisoned[2][0]),
+                "NaN in, NaN out");
 
         float[][] afterPoison = passes(padded, x, dy);
         ConvKernels.releaseThreadBuffers();
