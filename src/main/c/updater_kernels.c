@@ -1,7 +1,8 @@
 /*
  * Fused optimiser updates for the CPU (gnsweep's io.gnsweep.optim.UpdaterKernels; JNI): Adam in DL4J's form
- * (io.gnsweep.optim.FusedAdam), SGD with momentum in PyTorch's form (io.gnsweep.optim.SgdMomentum) and L2 added to
- * the gradient before either (io.gnsweep.optim.FusedL2), and the sum of squares of L2's score.
+ * (io.gnsweep.optim.FusedAdam), SGD with momentum in PyTorch's form (io.gnsweep.optim.SgdMomentum), each also with
+ * the division by the batch size before it and the parameters' step after it (io.gnsweep.optim.FusedStep), L2
+ * added to the gradient before either (io.gnsweep.optim.FusedL2), and the sum of squares of L2's score.
  *
  * Each is one pass over the parameters' gradient and the updater's state, where ND4J makes one pass per
  * operation (SGD: 3-4) or runs a scalar loop (libnd4j's adam_updater: ~7 ns per value on this machine).
@@ -44,6 +45,49 @@
             m[i] = mi;                                                                                      \
             v[i] = vi;                                                                                      \
             g[i] = (mi * alpha) / (sqrt##SUFFIX(vi) + eps);                                                 \
+        }                                                                                                   \
+    }
+
+/*
+ * Adam with the step around it, as DL4J takes it for a network's parameters: the gradient divided by the batch
+ * size first (DL4J's division of the minibatch's summed gradient, a scalar division in T), the update as in adam_,
+ * then the parameters' step p = p − update (DL4J's step function, a subtraction in T); the same bits as the three
+ * passes, in one. The gradient array is only read: the update goes into p, not back into g.
+ */
+#define ADAM_STEP_DEFINE(T, SUFFIX)                                                                         \
+    UP_CLONES static void adam_step_##SUFFIX(const T *restrict g, T *restrict m, T *restrict v,            \
+                                             T *restrict p, int64_t lo, int64_t hi, T b1, T b2, T alpha,   \
+                                             T eps, T divisor) {                                           \
+        const T c1 = (T)1 - b1, c2 = (T)1 - b2;                                                             \
+        for (int64_t i = lo; i < hi; i++) {                                                                 \
+            const T gi = g[i] / divisor;                                                                    \
+            const T mi = b1 * m[i] + gi * c1;                                                               \
+            const T vi = b2 * v[i] + gi * gi * c2;                                                          \
+            m[i] = mi;                                                                                      \
+            v[i] = vi;                                                                                      \
+            p[i] = p[i] - (mi * alpha) / (sqrt##SUFFIX(vi) + eps);                                          \
+        }                                                                                                   \
+    }
+
+/* SGD with momentum and the step around it (see adam_step_): g / divisor, then as sgd_, then p = p − update. */
+#define SGD_STEP_DEFINE(T, SUFFIX)                                                                          \
+    UP_CLONES static void sgd_step_##SUFFIX(const T *restrict g, T *restrict v, T *restrict p, int64_t lo,  \
+                                            int64_t hi, T lr, T mu, int nesterov, T divisor) {             \
+        if (v == NULL) {                                                                                    \
+            for (int64_t i = lo; i < hi; i++) p[i] = p[i] - (g[i] / divisor) * lr;                          \
+        } else if (nesterov) {                                                                              \
+            for (int64_t i = lo; i < hi; i++) {                                                             \
+                const T gi = g[i] / divisor;                                                                \
+                const T vi = v[i] * mu + gi;                                                                \
+                v[i] = vi;                                                                                  \
+                p[i] = p[i] - (gi + vi * mu) * lr;                                                          \
+            }                                                                                               \
+        } else {                                                                                            \
+            for (int64_t i = lo; i < hi; i++) {                                                             \
+                const T vi = v[i] * mu + g[i] / divisor;                                                    \
+                v[i] = vi;                                                                                  \
+                p[i] = p[i] - vi * lr;                                                                      \
+            }                                                                                               \
         }                                                                                                   \
     }
 
@@ -98,8 +142,12 @@
 #define sqrtf64 sqrt
 ADAM_DEFINE(float, f32)
 ADAM_DEFINE(double, f64)
+ADAM_STEP_DEFINE(float, f32)
+ADAM_STEP_DEFINE(double, f64)
 SGD_DEFINE(float, f32)
 SGD_DEFINE(double, f64)
+SGD_STEP_DEFINE(float, f32)
+SGD_STEP_DEFINE(double, f64)
 L2_DEFINE(float, f32)
 L2_DEFINE(double, f64)
 SUMSQ_DEFINE(float, f32)
@@ -133,6 +181,32 @@ JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_adam0(JNIEnv *env, j
                                (float)alpha, (float)eps));
     else
         FOR_BLOCKS(n, adam_f64(PTR(double, g), PTR(double, m), PTR(double, v), lo, hi, b1, b2, alpha, eps));
+}
+
+JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_adamStep0(JNIEnv *env, jclass cls, jint dtype,
+        jlong g, jlong m, jlong v, jlong p, jlong n, jdouble b1, jdouble b2, jdouble alpha, jdouble eps,
+        jdouble divisor) {
+    (void)env;
+    (void)cls;
+    if (dtype == 0)
+        FOR_BLOCKS(n, adam_step_f32(PTR(float, g), PTR(float, m), PTR(float, v), PTR(float, p), lo, hi, (float)b1,
+                                    (float)b2, (float)alpha, (float)eps, (float)divisor));
+    else
+        FOR_BLOCKS(n, adam_step_f64(PTR(double, g), PTR(double, m), PTR(double, v), PTR(double, p), lo, hi, b1, b2,
+                                    alpha, eps, divisor));
+}
+
+/* v == 0: no momentum state (mu = 0). */
+JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_sgdStep0(JNIEnv *env, jclass cls, jint dtype, jlong g,
+        jlong v, jlong p, jlong n, jdouble lr, jdouble mu, jboolean nesterov, jdouble divisor) {
+    (void)env;
+    (void)cls;
+    if (dtype == 0)
+        FOR_BLOCKS(n, sgd_step_f32(PTR(float, g), PTR(float, v), PTR(float, p), lo, hi, (float)lr, (float)mu,
+                                   nesterov, (float)divisor));
+    else
+        FOR_BLOCKS(n, sgd_step_f64(PTR(double, g), PTR(double, v), PTR(double, p), lo, hi, lr, mu, nesterov,
+                                   divisor));
 }
 
 /* v == 0: no momentum state (mu = 0). */

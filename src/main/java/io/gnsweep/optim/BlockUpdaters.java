@@ -65,7 +65,21 @@ public final class BlockUpdaters {
         return new OwnView(g, view);
     }
 
+    /** The network's fused step (FusedStep), or null where its steps are DL4J's. */
+    static FusedStep fusedStep(MultiLayerNetwork net) {
+        return net.getUpdater() instanceof ForNetwork u ? u.step : null;
+    }
+
+    /** The graph's fused step (FusedStep), or null where its steps are DL4J's. */
+    static FusedStep fusedStep(ComputationGraph graph) {
+        return graph.getUpdater() instanceof ForGraph u ? u.step : null;
+    }
+
     private static final class ForNetwork extends MultiLayerUpdater {
+        private FusedStep step;
+        private boolean stepTried;
+        private FusedStep armed;
+
         ForNetwork(MultiLayerNetwork net) {
             super(net);
         }
@@ -73,11 +87,39 @@ public final class BlockUpdaters {
         @Override
         public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
                                         LayerWorkspaceMgr workspaceMgr) {
-            super.update(own(gradient, getFlattenedGradientsView()), iteration, epoch, batchSize, workspaceMgr);
+            Gradient g = own(gradient, getFlattenedGradientsView());
+            if (!stepTried) {
+                stepTried = true;
+                step = FusedStep.install(FusedStep.optimizerOf(network), getUpdaterBlocks(), network.params(),
+                        getFlattenedGradientsView(), getMinibatchDivisionSubsets(getFlattenedGradientsView()));
+            }
+            if (step == null || !(g instanceof OwnView) || !isMiniBatch()) {
+                super.update(g, iteration, epoch, batchSize, workspaceMgr);
+                return;
+            }
+            armed = step;
+            try {
+                step.armed(batchSize, () -> super.update(g, iteration, epoch, batchSize, workspaceMgr));
+            } finally {
+                armed = null;
+            }
+        }
+
+        @Override
+        protected void divideByMinibatch(boolean isExternal, Gradient gradient, int batchSize) {
+            if (armed != null && !isExternal) {
+                armed.divide(batchSize);
+            } else {
+                super.divideByMinibatch(isExternal, gradient, batchSize);
+            }
         }
     }
 
     private static final class ForGraph extends ComputationGraphUpdater {
+        private FusedStep step;
+        private boolean stepTried;
+        private FusedStep armed;
+
         ForGraph(ComputationGraph graph) {
             super(graph);
         }
@@ -85,7 +127,31 @@ public final class BlockUpdaters {
         @Override
         public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
                                         LayerWorkspaceMgr workspaceMgr) {
-            super.update(own(gradient, getFlattenedGradientsView()), iteration, epoch, batchSize, workspaceMgr);
+            Gradient g = own(gradient, getFlattenedGradientsView());
+            if (!stepTried) {
+                stepTried = true;
+                step = FusedStep.install(FusedStep.optimizerOf(network), getUpdaterBlocks(), network.params(),
+                        getFlattenedGradientsView(), getMinibatchDivisionSubsets(getFlattenedGradientsView()));
+            }
+            if (step == null || !(g instanceof OwnView) || !isMiniBatch()) {
+                super.update(g, iteration, epoch, batchSize, workspaceMgr);
+                return;
+            }
+            armed = step;
+            try {
+                step.armed(batchSize, () -> super.update(g, iteration, epoch, batchSize, workspaceMgr));
+            } finally {
+                armed = null;
+            }
+        }
+
+        @Override
+        protected void divideByMinibatch(boolean isExternal, Gradient gradient, int batchSize) {
+            if (armed != null && !isExternal) {
+                armed.divide(batchSize);
+            } else {
+                super.divideByMinibatch(isExternal, gradient, batchSize);
+            }
         }
     }
 

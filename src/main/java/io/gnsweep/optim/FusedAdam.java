@@ -65,8 +65,19 @@ public final class FusedAdam extends Adam {
             INDArray m = getM();
             INDArray v = getV();
             Adam c = getConfig();
-            if (m == null || v == null || !UpdaterKernels.adam(gradient, m, v, c.getLearningRate(iteration, epoch),
-                    c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration)) {
+            double lr = c.getLearningRate(iteration, epoch);
+            FusedStep.Target step = FusedStep.target(gradient);
+            if (step != null) {
+                // division, update and the parameters' step in one pass (FusedStep); else DL4J's division first
+                if (m != null && v != null && UpdaterKernels.adamStep(gradient, m, v, step.params(),
+                        step.batchSize(), lr, c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration)) {
+                    step.applied();
+                    return;
+                }
+                gradient.divi(step.batchSize());
+            }
+            if (m == null || v == null || !UpdaterKernels.adam(gradient, m, v, lr, c.getBeta1(), c.getBeta2(),
+                    c.getEpsilon(), iteration)) {
                 super.applyUpdater(gradient, iteration, epoch);
             }
         }

@@ -159,6 +159,16 @@ public final class SgdMomentum implements IUpdater {
             if (mu != 0 && velocity == null) {
                 throw new IllegalStateException("SgdMomentum: updater state not set");
             }
+            FusedStep.Target step = FusedStep.target(gradient);
+            if (step != null) {
+                // division, update and the parameters' step in one pass (FusedStep); else DL4J's division first
+                if (UpdaterKernels.sgdStep(gradient, mu != 0 ? velocity : null, step.params(), step.batchSize(), lr,
+                        mu, config.nesterov)) {
+                    step.applied();
+                    return;
+                }
+                gradient.divi(step.batchSize());
+            }
             // one fused pass on the CPU backend, the same operations as below (UpdaterKernels)
             if (UpdaterKernels.sgd(gradient, mu != 0 ? velocity : null, lr, mu, config.nesterov)) {
                 return;

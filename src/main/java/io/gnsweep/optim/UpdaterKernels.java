@@ -24,6 +24,38 @@ final class UpdaterKernels {
         if (!applies(t, g, m, v)) {
             return false;
         }
+        double alpha = adamAlpha(t, lr, b1, b2, eps, iteration);
+        try {
+            adam0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v), g.length(),
+                    b1, b2, alpha, eps);
+        } finally {
+            NativeArrays.keepAlive(g, m, v);
+        }
+        return true;
+    }
+
+    /**
+     * {@link #adam} with the step around it, as DL4J takes it: g / divisor before (DL4J's division by the batch
+     * size), p = p − update after (its step function); the bits of the three passes. g is only read.
+     */
+    static boolean adamStep(INDArray g, INDArray m, INDArray v, INDArray p, double divisor, double lr, double b1,
+            double b2, double eps, int iteration) {
+        DataType t = g.dataType();
+        if (!applies(t, g, m, v, p)) {
+            return false;
+        }
+        double alpha = adamAlpha(t, lr, b1, b2, eps, iteration);
+        try {
+            adamStep0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v),
+                    NativeArrays.address(p), g.length(), b1, b2, alpha, eps, divisor);
+        } finally {
+            NativeArrays.keepAlive(g, m, v, p);
+        }
+        return true;
+    }
+
+    /** αt as libnd4j's adam_updater computes it in the arrays' type. */
+    private static double adamAlpha(DataType t, double lr, double b1, double b2, double eps, int iteration) {
         double alpha;
         if (t == DataType.FLOAT) {
             // libnd4j in float: b^(t+1) in float, sqrt of (1 - b2T) rounded to float, lr·sqrt in float, the
@@ -39,13 +71,7 @@ final class UpdaterKernels {
             double a = lr * Math.sqrt(1.0 - Math.pow(b2, it)) / (1.0 - Math.pow(b1, it));
             alpha = Double.isNaN(a) || Double.isInfinite(a) || a == 0 ? eps : a;
         }
-        try {
-            adam0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v), g.length(),
-                    b1, b2, alpha, eps);
-        } finally {
-            NativeArrays.keepAlive(g, m, v);
-        }
-        return true;
+        return alpha;
     }
 
     /**
@@ -62,6 +88,22 @@ final class UpdaterKernels {
                     lr, mu, nesterov);
         } finally {
             NativeArrays.keepAlive(g, velocity);
+        }
+        return true;
+    }
+
+    /** {@link #sgd} with the step around it (see {@link #adamStep}); g is only read. */
+    static boolean sgdStep(INDArray g, INDArray velocity, INDArray p, double divisor, double lr, double mu,
+            boolean nesterov) {
+        DataType t = g.dataType();
+        if (velocity == null ? !applies(t, g, p) : !applies(t, g, velocity, p)) {
+            return false;
+        }
+        try {
+            sgdStep0(code(t), NativeArrays.address(g), velocity == null ? 0 : NativeArrays.address(velocity),
+                    NativeArrays.address(p), g.length(), lr, mu, nesterov, divisor);
+        } finally {
+            NativeArrays.keepAlive(g, velocity, p);
         }
         return true;
     }
@@ -112,6 +154,12 @@ final class UpdaterKernels {
 
     private static native void adam0(int dtype, long g, long m, long v, long n, double b1, double b2, double alpha,
             double eps);
+
+    private static native void adamStep0(int dtype, long g, long m, long v, long p, long n, double b1, double b2,
+            double alpha, double eps, double divisor);
+
+    private static native void sgdStep0(int dtype, long g, long v, long p, long n, double lr, double mu,
+            boolean nesterov, double divisor);
 
     private static native void l20(int dtype, long g, long w, long n, double c);
 

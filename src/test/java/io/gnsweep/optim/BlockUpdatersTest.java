@@ -1,9 +1,11 @@
 package io.gnsweep.optim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,10 +45,19 @@ class BlockUpdatersTest {
     }
 
     private static Net build(Model model, IUpdater updater, boolean block) {
+        return build(model, updater, block, 5e-4);
+    }
+
+    private static Net build(Model model, IUpdater updater, boolean block, double weightDecay) {
         System.setProperty(BlockUpdaters.PROPERTY, Boolean.toString(block));
         int size = model.inputSize();
         return NetworkFactory.create(new NetworkSpec(model, NormKind.BATCH, 0, 0.25, 1, size, size, 10, 0.05, 7,
-                8, true, updater, 5e-4));
+                8, true, updater, weightDecay));
+    }
+
+    private static FusedStep fusedStep(Net net) {
+        return net.dl4j() instanceof ComputationGraph g ? BlockUpdaters.fusedStep(g)
+                : BlockUpdaters.fusedStep((MultiLayerNetwork) net.dl4j());
     }
 
     /** Five steps on fixed random batches of 3 (an odd batch: the division by it is not exact). */
@@ -73,8 +84,12 @@ class BlockUpdatersTest {
     }
 
     private static void assertSameTraining(Model model, IUpdater updater) {
-        Net dl4j = build(model, updater, false);
-        Net ours = build(model, updater, true);
+        assertSameTraining(model, updater, 5e-4);
+    }
+
+    private static Net assertSameTraining(Model model, IUpdater updater, double weightDecay) {
+        Net dl4j = build(model, updater, false, weightDecay);
+        Net ours = build(model, updater, true, weightDecay);
         boolean installed = ours.dl4j() instanceof ComputationGraph g ? BlockUpdaters.installed(g)
                 : BlockUpdaters.installed((MultiLayerNetwork) ours.dl4j());
         assertTrue(installed, "gnsweep's network carries the block updater");
@@ -88,6 +103,32 @@ class BlockUpdatersTest {
         INDArray state = updaterState(ours);
         if (state != null) {
             assertArrayEquals(updaterState(dl4j).toFloatVector(), state.toFloatVector(), model + ": updater state");
+        }
+        return ours;
+    }
+
+    /**
+     * Without weight decay every parameter takes the fused step (division, update and step in one kernel pass,
+     * FusedStep), BatchNorm's running statistics included, and training is DL4J's bit for bit; with L2 (between
+     * the division and the updater) the blocks keep DL4J's three passes, as the tests above train them.
+     */
+    @Test
+    void fusedStepsTrainAsDl4jsBitForBitWithAdamAndSgdMomentum() {
+        Net adam = assertSameTraining(Model.SMALL_CNN, new FusedAdam(2e-3, 0.9, 0.999, 1e-8), 0);
+        assertEquals(adam.dl4j().numParams(), fusedStep(adam).fusedLength(), "every parameter fused");
+        var schedule = new StepSchedule(ScheduleType.ITERATION, 0.05, 0.1, 3);
+        Net sgd = assertSameTraining(Model.RESNET, new SgdMomentum(0.05, schedule, 0.9, true), 0);
+        assertEquals(sgd.dl4j().numParams(), fusedStep(sgd).fusedLength(), "every parameter fused");
+        assertSameTraining(Model.SMALL_CNN, new SgdMomentum(0.05, null, 0, false), 0); // no velocity
+
+        assertNull(fusedStep(build(Model.SMALL_CNN, new FusedAdam(), true, 5e-4)), "L2: nothing fused");
+        System.setProperty(FusedStep.PROPERTY, "false");
+        try {
+            Net off = build(Model.SMALL_CNN, new FusedAdam(), true, 0);
+            train(off);
+            assertNull(fusedStep(off), "switched off");
+        } finally {
+            System.clearProperty(FusedStep.PROPERTY);
         }
     }
 

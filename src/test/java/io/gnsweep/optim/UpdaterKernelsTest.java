@@ -19,6 +19,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -111,6 +112,65 @@ class UpdaterKernelsTest {
                 fused.setLearningRateSchedule(schedule);
                 assertBitsEqual(run(scheduled, type, n, 12, n + 1),
                         withKernels(true, () -> run(fused, type, n, 12, n + 1)), what + ", scheduled");
+            }
+        }
+    }
+
+    /**
+     * Parameters and state after steps taken as DL4J takes them (the summed gradient divided by the batch of 3,
+     * the updater's update with ND4J's ops, params -= update), or by the fused step kernel from the same values.
+     */
+    private static float[][] runStepped(IUpdater config, DataType type, int n, int steps, long seed, boolean fused) {
+        INDArray state = Nd4j.create(type, 1, Math.max(1, config.stateSize(n)));
+        GradientUpdater<?> u = config.instantiate(state, true);
+        Random r = new Random(seed);
+        INDArray p = Nd4j.createFromArray(r.doubles(n).toArray()).castTo(type).reshape(1, n);
+        for (int t = 0; t < steps; t++) {
+            double[] g = new double[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = r.nextGaussian() * (i % 7 == 0 ? 1e-4 : 3.0);
+            }
+            INDArray grad = Nd4j.createFromArray(g).castTo(type).reshape(1, n);
+            if (!fused) {
+                grad.divi(3);
+                int iteration = t;
+                withKernels(false, () -> {
+                    u.applyUpdater(grad, iteration, 0);
+                    return null;
+                });
+                p.subi(grad);
+            } else if (config instanceof Adam a) {
+                INDArray m = state.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, n));
+                INDArray v = state.get(NDArrayIndex.point(0), NDArrayIndex.interval(n, 2 * n));
+                assertTrue(UpdaterKernels.adamStep(grad, m, v, p, 3, a.getLearningRate(t, 0), a.getBeta1(),
+                        a.getBeta2(), a.getEpsilon(), t));
+            } else {
+                SgdMomentum c = (SgdMomentum) config;
+                assertTrue(UpdaterKernels.sgdStep(grad, c.getMomentum() == 0 ? null : state, p, 3,
+                        c.getLearningRate(t, 0), c.getMomentum(), c.isNesterov()));
+            }
+        }
+        return type == DataType.FLOAT ? new float[][] {p.toFloatVector(), state.toFloatVector()}
+                : new float[][] {bits(p.toDoubleVector()), bits(state.toDoubleVector())};
+    }
+
+    /** The fused step (division, update, step in one pass: FusedStep) gives the three passes' bits. */
+    @Test
+    void fusedStepsGiveTheThreePassesBits() {
+        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.STEP, 0.1, 10, 1, new double[] {0.5}, 0.1);
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            for (int n : SIZES) {
+                String what = type + " n=" + n;
+                Adam adam = new Adam(1e-3, 0.9, 0.999, 1e-8);
+                assertBitsEqual(runStepped(adam, type, n, 12, n, false), runStepped(adam, type, n, 12, n, true),
+                        "Adam step " + what);
+                for (double mu : new double[] {0, 0.9}) {
+                    for (boolean nesterov : new boolean[] {false, true}) {
+                        SgdMomentum c = new SgdMomentum(0.1, schedule, mu, nesterov);
+                        assertBitsEqual(runStepped(c, type, n, 10, n, false), runStepped(c, type, n, 10, n, true),
+                                "SGD step " + what + " mu=" + mu + (nesterov ? " nesterov" : ""));
+                    }
+                }
             }
         }
     }
