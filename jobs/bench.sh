@@ -13,9 +13,10 @@
 #   BENCH_TRAIN_CONFIGS="vgg-cifar w0.25 bs4,small-cnn w1 bs4" BENCH_TRAIN_ROUNDS=15 BENCH_TRAIN_SECONDS=2
 #              (environment) train only those configurations, for more and longer rounds than the default 5 x 0.6 s
 #   BENCH_TORCH_CONFIGS=default|smoke|full|"vgg-cifar w0.25 group bs2 n600,resnet d20 w0.5 batch bs32 n1024 sgd"
-#   BENCH_TORCH_ROUNDS=2 BENCH_TORCH_CPU=1
-#              (environment) the torch part's trials (default ~15 min, smoke ~1 min), A B pairs per trial, and a CPU
-#              to pin both sides to (taskset; default none); /usr/bin/python3 jobs/torch_bench.py --help for more
+#   BENCH_TORCH_ROUNDS=2 BENCH_TORCH_EPOCHS=1 BENCH_TORCH_CPU=1
+#              (environment) the torch part's trials (default ~15 min, smoke ~1 min), A B pairs per trial, epochs
+#              per run (the last one's figures: from 2 on the steady state), and a CPU to pin both sides to
+#              (taskset; default none); /usr/bin/python3 jobs/torch_bench.py --help for more
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=jobs/lib.sh

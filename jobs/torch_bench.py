@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """gnsweep vs PyTorch on one core: the same trials trained by `gnsweep train` and by jobs/torch_speed.py.
 
-    /usr/bin/python3 jobs/torch_bench.py bench [--configs LIST] [--rounds N] [--jar JAR] [--csv FILE] [--cpu CPU]
+    /usr/bin/python3 jobs/torch_bench.py bench [--configs LIST] [--rounds N] [--epochs E] [--jar JAR] [--csv FILE]
+                                               [--cpu CPU]
     /usr/bin/python3 jobs/torch_bench.py params [--configs LIST]
     /usr/bin/python3 jobs/torch_bench.py args [--configs LIST]
 
@@ -13,7 +14,9 @@ figure is the training epoch's own time on each side: gnsweep's epoch line (Trai
 evaluation excluded), PyTorch's epoch loop between two clock reads (start-up, data loading and evaluation
 excluded). The ratio is gnsweep's images/s over PyTorch's, taken pair by pair, median reported (below 1: PyTorch
 is faster). The whole command's wall time (JVM or interpreter start, data loading, one epoch, evaluation of
-the test images) is reported beside it. A trial whose two networks differ in parameter count (DL4J's count:
+the test images) is reported beside it. With --epochs E (or BENCH_TORCH_EPOCHS; default 1) each side trains E
+epochs and the figure is the last epoch's: from E = 2 on, the steady state (without the JVM's warm-up in
+gnsweep's first epoch). A trial whose two networks differ in parameter count (DL4J's count:
 BatchNorm's running statistics included) or whose run fails makes the exit status 1.
 `params` prints each trial's PyTorch parameter count and `args` its key=value arguments (one trial a line,
 tab-separated), for the Java test that compares the counts with gnsweep's networks.
@@ -109,9 +112,9 @@ class Trial:
         return "%s%s %s bs%s%s (%d images)" % (m, w, norm, self.batch, " sgd" if self.sgd else "",
                                                self.steps * int(self.batch))
 
-    def args(self, threads=1):
+    def args(self, threads=1, epochs=1):
         a = ["model=" + self.model, "model-width=" + self.width, "norm=" + self.norm, "batch-size=" + self.batch,
-             "epochs=1", "seed=1", "dataset.path=" + DATA, "dataset.train-limit=" + self.images,
+             "epochs=%d" % epochs, "seed=1", "dataset.path=" + DATA, "dataset.train-limit=" + self.images,
              "dataset.test-limit=%d" % TEST_LIMIT, "threads=%d" % threads]
         if self.norm == "group":
             a.append("groups=" + self.groups)
@@ -127,7 +130,8 @@ def trials(spec):
     return [Trial(t.strip()) for t in text.split(",") if t.strip()]
 
 
-GN_EPOCH = re.compile(r"^epoch 1/1 .*test_accuracy ([0-9.]+)%\s+([0-9.]+) images/s\s+\(([0-9.]+) s\)", re.M)
+GN_EPOCH = re.compile(r"^epoch ([0-9]+)/([0-9]+) .*test_accuracy ([0-9.]+)%\s+([0-9.]+) images/s\s+\(([0-9.]+) s\)",
+                      re.M)
 GN_DONE = re.compile(r"^done: .*, ([0-9]+) parameters", re.M)
 
 
@@ -140,27 +144,28 @@ def one_run(cmd, env, log):
     return p.returncode, p.stdout, wall
 
 
-def run_gnsweep(java, jar, trial, env, log):
-    rc, out, wall = one_run(java + ["-jar", jar, "train"] + trial.args(), env, log)
-    e, d = GN_EPOCH.search(out), GN_DONE.search(out)
+def run_gnsweep(java, jar, trial, env, log, epochs=1):
+    rc, out, wall = one_run(java + ["-jar", jar, "train"] + trial.args(epochs=epochs), env, log)
+    last = [m for m in GN_EPOCH.finditer(out) if m.group(1) == m.group(2) == str(epochs)]
+    e, d = (last[-1] if last else None), GN_DONE.search(out)
     if rc != 0 or not e or not d:
         return {"error": "gnsweep train exit %d: %s" % (rc, out.strip().splitlines()[-1:] or "")}
     images = trial.steps * int(trial.batch)
-    ips = float(e.group(2))   # printed to the unit; epoch time derived from it keeps that precision
+    ips = float(e.group(4))   # printed to the unit; epoch time derived from it keeps that precision
     return {"images_per_s": ips, "epoch_s": images / ips, "params": int(d.group(1)), "cmd_s": wall,
-            "test_accuracy": float(e.group(1)) / 100}
+            "test_accuracy": float(e.group(3)) / 100}
 
 
-def run_torch(python, trial, env, log, tmp):
+def run_torch(python, trial, env, log, tmp, epochs=1):
     out_json = os.path.join(tmp, "torch.json")
-    rc, out, wall = one_run(python + [os.path.join(ROOT, "jobs", "torch_speed.py"), "--json", out_json] + trial.args(),
-                            env, log)
+    rc, out, wall = one_run(python + [os.path.join(ROOT, "jobs", "torch_speed.py"), "--json", out_json]
+                            + trial.args(epochs=epochs), env, log)
     if rc != 0:
         return {"error": "torch_speed exit %d: %s" % (rc, out.strip().splitlines()[-1:] or "")}
     import json
     with open(out_json, encoding="utf-8") as f:
         r = json.load(f)
-    e = r["epochs"][0]
+    e = r["epochs"][-1]
     return {"images_per_s": e["images_per_s"], "epoch_s": e["epoch_s"], "params": r["params"], "cmd_s": wall,
             "test_accuracy": e["test_accuracy"], "torch_version": r["torch_version"], "threads": r["threads"]}
 
@@ -172,17 +177,17 @@ def med(xs):
 COLUMNS = ["trial", "model", "width", "depth", "norm", "groups", "batch_size", "optimizer", "images", "steps", "pairs",
            "gnsweep_images_per_s", "torch_images_per_s", "ratio_gnsweep_over_torch", "ratio_min", "ratio_max",
            "gnsweep_ms_per_step", "torch_ms_per_step", "gnsweep_cmd_s", "torch_cmd_s", "cmd_ratio_gnsweep_over_torch",
-           "gnsweep_params", "torch_params", "gnsweep_test_accuracy", "torch_test_accuracy", "status"]
+           "gnsweep_params", "torch_params", "gnsweep_test_accuracy", "torch_test_accuracy", "status", "epochs"]
 
 
-def summarise(trial, pairs):
+def summarise(trial, pairs, epochs=1):
     ok = [(a, b) for a, b in pairs if "error" not in a and "error" not in b]
     errors = [r["error"] for p in pairs for r in p if "error" in r]
     row = {"trial": trial.label, "model": trial.model, "width": trial.width,
            "depth": trial.depth or ("20" if trial.model == "resnet" else ""), "norm": trial.norm,
            "groups": trial.groups if trial.norm == "group" else "", "batch_size": trial.batch,
            "optimizer": "sgd" if trial.sgd else "adam", "images": trial.steps * int(trial.batch),
-           "steps": trial.steps, "pairs": len(ok)}
+           "steps": trial.steps, "pairs": len(ok), "epochs": epochs}
     status = "ok"
     if ok:
         ga = [a["images_per_s"] for a, _ in ok]
@@ -255,20 +260,21 @@ def bench(a):
               % (", on CPU " + a.cpu if a.cpu else "", len(ts), a.rounds, log_path), file=sys.stderr)
         for r in range(1, a.rounds + 1):
             for t in ts:
-                g = run_gnsweep(java, jar, t, env, log)
-                p = run_torch(python, t, env, log, tmp)
+                g = run_gnsweep(java, jar, t, env, log, a.epochs)
+                p = run_torch(python, t, env, log, tmp, a.epochs)
                 pairs[t.label].append((g, p))
                 show = lambda x: x["error"] if "error" in x else "%.1f images/s (epoch %.2f s, command %.1f s)" % (
                     x["images_per_s"], x["epoch_s"], x["cmd_s"])
                 print("round %d  %-44s gnsweep %s | PyTorch %s" % (r, t.label, show(g), show(p)), file=sys.stderr)
-            write_csv(a.csv, [summarise(t, pairs[t.label]) for t in ts])   # an interrupted run keeps its rounds
-    rows = [summarise(t, pairs[t.label]) for t in ts]
+            write_csv(a.csv, [summarise(t, pairs[t.label], a.epochs) for t in ts])   # an interrupted run keeps
+    rows = [summarise(t, pairs[t.label], a.epochs) for t in ts]
     torch_runs = [p for ps in pairs.values() for _, p in ps if "error" not in p]
     version = torch_runs[0]["torch_version"] if torch_runs else "?"
     out = sys.stdout
     out.write("\ngnsweep (%s -jar gnsweep.jar train ... threads=1) vs PyTorch %s (jobs/torch_speed.py, "
               "torch.set_num_threads(1)), OMP_NUM_THREADS=1, one process at a time, %d rounds, %.0f s in all.\n"
               % (" ".join(java[len(pin):]), version, a.rounds, time.time() - start))
+    out.write("%d epoch%s a run, the last one's figures. " % (a.epochs, "s" if a.epochs > 1 else ""))
     out.write("images/s: the training epoch's own time (gnsweep's epoch time; PyTorch's epoch loop), median of the "
               "rounds; ratio = gnsweep / PyTorch, pair by pair, median (min-max);\nms/step = batch / images/s; whole cmd "
               "s = each command's wall time (start-up, data, epoch, test on %d images).\n\n" % TEST_LIMIT)
@@ -288,6 +294,8 @@ def main(argv):
     ap.add_argument("command", choices=["bench", "params", "args"])
     ap.add_argument("--configs", default=os.environ.get("BENCH_TORCH_CONFIGS") or "default")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_TORCH_ROUNDS") or 2))
+    ap.add_argument("--epochs", type=int, default=int(os.environ.get("BENCH_TORCH_EPOCHS") or 1),
+                    help="epochs per run; the figure is the last one's (default 1)")
     ap.add_argument("--jar", default=os.path.join(ROOT, "target", "gnsweep.jar"))
     ap.add_argument("--csv", default=os.path.join(ROOT, "target", "bench", "torch.csv"))
     ap.add_argument("--cpu", default=os.environ.get("BENCH_TORCH_CPU") or "",
@@ -304,6 +312,8 @@ def main(argv):
             return 0
         if a.rounds < 1:
             raise torch_speed.UsageError("--rounds must be >= 1")
+        if a.epochs < 1:
+            raise torch_speed.UsageError("--epochs must be >= 1")
         return bench(a)
     except torch_speed.UsageError as e:
         print("torch_bench: %s" % e, file=sys.stderr)

@@ -17,6 +17,7 @@
 #include <jni.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define PARALLEL_MIN 65536
 #define BLOCK 16384
@@ -50,44 +51,65 @@
 
 /*
  * Adam with the step around it, as DL4J takes it for a network's parameters: the gradient divided by the batch
- * size first (DL4J's division of the minibatch's summed gradient, a scalar division in T), the update as in adam_,
- * then the parameters' step p = p − update (DL4J's step function, a subtraction in T); the same bits as the three
- * passes, in one. The gradient array is only read: the update goes into p, not back into g.
+ * size first (DL4J's division of the minibatch's summed gradient, a scalar division in T), L2 added where c is not 0
+ * (g + c·w with the parameters before the step, as l2_), the update as in adam_, then the parameters' step
+ * p = p − update (DL4J's step function, a subtraction in T); the same bits as those passes, in one. The gradient
+ * array is only read: the update goes into p, not back into g.
  */
+#define ADAM_STEP_LOOP(T, SUFFIX, L2)                                                                       \
+    for (int64_t i = lo; i < hi; i++) {                                                                     \
+        T gi = g[i] / divisor;                                                                              \
+        L2;                                                                                                 \
+        const T mi = b1 * m[i] + gi * c1;                                                                   \
+        const T vi = b2 * v[i] + gi * gi * c2;                                                              \
+        m[i] = mi;                                                                                          \
+        v[i] = vi;                                                                                          \
+        p[i] = p[i] - (mi * alpha) / (sqrt##SUFFIX(vi) + eps);                                              \
+    }
 #define ADAM_STEP_DEFINE(T, SUFFIX)                                                                         \
     UP_CLONES static void adam_step_##SUFFIX(const T *restrict g, T *restrict m, T *restrict v,            \
                                              T *restrict p, int64_t lo, int64_t hi, T b1, T b2, T alpha,   \
-                                             T eps, T divisor) {                                           \
+                                             T eps, T divisor, T c) {                                      \
         const T c1 = (T)1 - b1, c2 = (T)1 - b2;                                                             \
-        for (int64_t i = lo; i < hi; i++) {                                                                 \
-            const T gi = g[i] / divisor;                                                                    \
-            const T mi = b1 * m[i] + gi * c1;                                                               \
-            const T vi = b2 * v[i] + gi * gi * c2;                                                          \
-            m[i] = mi;                                                                                      \
-            v[i] = vi;                                                                                      \
-            p[i] = p[i] - (mi * alpha) / (sqrt##SUFFIX(vi) + eps);                                          \
+        if (c == 0) {                                                                                       \
+            ADAM_STEP_LOOP(T, SUFFIX, (void)0)                                                              \
+        } else {                                                                                            \
+            ADAM_STEP_LOOP(T, SUFFIX, gi = gi + c * p[i])                                                   \
         }                                                                                                   \
     }
 
-/* SGD with momentum and the step around it (see adam_step_): g / divisor, then as sgd_, then p = p − update. */
+/* SGD with momentum and the step around it (see adam_step_): g / divisor, L2, then as sgd_, then p = p − update. */
+#define SGD_STEP_LOOP(T, L2)                                                                                   \
+    if (v == NULL) {                                                                                        \
+        for (int64_t i = lo; i < hi; i++) {                                                                 \
+            T gi = g[i] / divisor;                                                                          \
+            L2;                                                                                             \
+            p[i] = p[i] - gi * lr;                                                                          \
+        }                                                                                                   \
+    } else if (nesterov) {                                                                                  \
+        for (int64_t i = lo; i < hi; i++) {                                                                 \
+            T gi = g[i] / divisor;                                                                          \
+            L2;                                                                                             \
+            const T vi = v[i] * mu + gi;                                                                    \
+            v[i] = vi;                                                                                      \
+            p[i] = p[i] - (gi + vi * mu) * lr;                                                              \
+        }                                                                                                   \
+    } else {                                                                                                \
+        for (int64_t i = lo; i < hi; i++) {                                                                 \
+            T gi = g[i] / divisor;                                                                          \
+            L2;                                                                                             \
+            const T vi = v[i] * mu + gi;                                                                    \
+            v[i] = vi;                                                                                      \
+            p[i] = p[i] - vi * lr;                                                                          \
+        }                                                                                                   \
+    }
 #define SGD_STEP_DEFINE(T, SUFFIX)                                                                          \
     UP_CLONES static void sgd_step_##SUFFIX(const T *restrict g, T *restrict v, T *restrict p, int64_t lo,  \
-                                            int64_t hi, T lr, T mu, int nesterov, T divisor) {             \
-        if (v == NULL) {                                                                                    \
-            for (int64_t i = lo; i < hi; i++) p[i] = p[i] - (g[i] / divisor) * lr;                          \
-        } else if (nesterov) {                                                                              \
-            for (int64_t i = lo; i < hi; i++) {                                                             \
-                const T gi = g[i] / divisor;                                                                \
-                const T vi = v[i] * mu + gi;                                                                \
-                v[i] = vi;                                                                                  \
-                p[i] = p[i] - (gi + vi * mu) * lr;                                                          \
-            }                                                                                               \
+                                            int64_t hi, T lr, T mu, int nesterov, T divisor, T c) {        \
+        if (c == 0) {                                                                                       \
+            SGD_STEP_LOOP(T, (void)0)                                                                          \
         } else {                                                                                            \
-            for (int64_t i = lo; i < hi; i++) {                                                             \
-                const T vi = v[i] * mu + g[i] / divisor;                                                    \
-                v[i] = vi;                                                                                  \
-                p[i] = p[i] - vi * lr;                                                                      \
-            }                                                                                               \
+            SGD_STEP_LOOP(T, gi = gi + c * p[i])                                                               \
         }                                                                                                   \
     }
 
@@ -183,30 +205,77 @@ JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_adam0(JNIEnv *env, j
         FOR_BLOCKS(n, adam_f64(PTR(double, g), PTR(double, m), PTR(double, v), lo, hi, b1, b2, alpha, eps));
 }
 
+/*
+ * Runs the statement given (which reads seg_lo, seg_hi and c) over the parts of [lo_, hi_) in each of the k segments
+ * [start[j], start[j + 1]) with L2 coefficient coef[j].
+ */
+#define FOR_SEGMENTS(lo_, hi_, start, coef, k, ...)                                                         \
+    for (int j_ = 0; j_ < (k); j_++) {                                                                      \
+        const int64_t seg_lo = (start)[j_] > (lo_) ? (start)[j_] : (lo_);                                   \
+        const int64_t seg_hi = (start)[j_ + 1] < (hi_) ? (start)[j_ + 1] : (hi_);                           \
+        const double c = (coef)[j_];                                                                        \
+        if (seg_lo < seg_hi) {                                                                              \
+            __VA_ARGS__;                                                                                    \
+        }                                                                                                   \
+    }
+
+/* Copies the k segments' bounds (k + 1 values from 0 to n) and L2 coefficients (k); k, or 0 without memory. */
+static int segments(JNIEnv *env, jlongArray starts, jdoubleArray coefs, jlong **s, jdouble **c) {
+    const int k = (*env)->GetArrayLength(env, coefs);
+    *s = malloc(sizeof(jlong) * (size_t)(k + 1));
+    *c = malloc(sizeof(jdouble) * (size_t)(k > 0 ? k : 1));
+    if (!*s || !*c || k < 1) {
+        free(*s);
+        free(*c);
+        return 0;
+    }
+    (*env)->GetLongArrayRegion(env, starts, 0, k + 1, *s);
+    (*env)->GetDoubleArrayRegion(env, coefs, 0, k, *c);
+    return k;
+}
+
+static void release_segments(jlong *s, jdouble *c) {
+    free(s);
+    free(c);
+}
+
 JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_adamStep0(JNIEnv *env, jclass cls, jint dtype,
         jlong g, jlong m, jlong v, jlong p, jlong n, jdouble b1, jdouble b2, jdouble alpha, jdouble eps,
-        jdouble divisor) {
-    (void)env;
+        jdouble divisor, jlongArray starts, jdoubleArray coefs) {
     (void)cls;
+    jlong *s;
+    jdouble *cf;
+    const int k = segments(env, starts, coefs, &s, &cf);
+    if (!k) return;
     if (dtype == 0)
-        FOR_BLOCKS(n, adam_step_f32(PTR(float, g), PTR(float, m), PTR(float, v), PTR(float, p), lo, hi, (float)b1,
-                                    (float)b2, (float)alpha, (float)eps, (float)divisor));
+        FOR_BLOCKS(n, FOR_SEGMENTS(lo, hi, s, cf, k,
+                   adam_step_f32(PTR(float, g), PTR(float, m), PTR(float, v), PTR(float, p), seg_lo, seg_hi, (float)b1,
+                                 (float)b2, (float)alpha, (float)eps, (float)divisor, (float)c)));
     else
-        FOR_BLOCKS(n, adam_step_f64(PTR(double, g), PTR(double, m), PTR(double, v), PTR(double, p), lo, hi, b1, b2,
-                                    alpha, eps, divisor));
+        FOR_BLOCKS(n, FOR_SEGMENTS(lo, hi, s, cf, k,
+                   adam_step_f64(PTR(double, g), PTR(double, m), PTR(double, v), PTR(double, p), seg_lo, seg_hi, b1, b2,
+                                 alpha, eps, divisor, c)));
+    release_segments(s, cf);
 }
 
 /* v == 0: no momentum state (mu = 0). */
 JNIEXPORT void JNICALL Java_io_gnsweep_optim_UpdaterKernels_sgdStep0(JNIEnv *env, jclass cls, jint dtype, jlong g,
-        jlong v, jlong p, jlong n, jdouble lr, jdouble mu, jboolean nesterov, jdouble divisor) {
-    (void)env;
+        jlong v, jlong p, jlong n, jdouble lr, jdouble mu, jboolean nesterov, jdouble divisor, jlongArray starts,
+        jdoubleArray coefs) {
     (void)cls;
+    jlong *s;
+    jdouble *cf;
+    const int k = segments(env, starts, coefs, &s, &cf);
+    if (!k) return;
     if (dtype == 0)
-        FOR_BLOCKS(n, sgd_step_f32(PTR(float, g), PTR(float, v), PTR(float, p), lo, hi, (float)lr, (float)mu,
-                                   nesterov, (float)divisor));
+        FOR_BLOCKS(n, FOR_SEGMENTS(lo, hi, s, cf, k,
+                   sgd_step_f32(PTR(float, g), PTR(float, v), PTR(float, p), seg_lo, seg_hi, (float)lr, (float)mu,
+                                nesterov, (float)divisor, (float)c)));
     else
-        FOR_BLOCKS(n, sgd_step_f64(PTR(double, g), PTR(double, v), PTR(double, p), lo, hi, lr, mu, nesterov,
-                                   divisor));
+        FOR_BLOCKS(n, FOR_SEGMENTS(lo, hi, s, cf, k,
+                   sgd_step_f64(PTR(double, g), PTR(double, v), PTR(double, p), seg_lo, seg_hi, lr, mu, nesterov, divisor,
+                                c)));
+    release_segments(s, cf);
 }
 
 /* v == 0: no momentum state (mu = 0). */

@@ -68,13 +68,14 @@ public final class FusedAdam extends Adam {
             double lr = c.getLearningRate(iteration, epoch);
             FusedStep.Target step = FusedStep.target(gradient);
             if (step != null) {
-                // division, update and the parameters' step in one pass (FusedStep); else DL4J's division first
+                // division, L2, update and the parameters' step in one pass (FusedStep); else DL4J's passes
                 if (m != null && v != null && UpdaterKernels.adamStep(gradient, m, v, step.params(),
-                        step.batchSize(), lr, c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration)) {
+                        step.batchSize(), step.starts(), step.l2(iteration, epoch), lr, c.getBeta1(), c.getBeta2(),
+                        c.getEpsilon(), iteration)) {
                     step.applied();
                     return;
                 }
-                gradient.divi(step.batchSize());
+                step.beforeUpdater(gradient, iteration, epoch);
             }
             if (m == null || v == null || !UpdaterKernels.adam(gradient, m, v, lr, c.getBeta1(), c.getBeta2(),
                     c.getEpsilon(), iteration)) {

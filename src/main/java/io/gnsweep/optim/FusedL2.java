@@ -28,11 +28,24 @@ public class FusedL2 extends L2Regularization {
         super(l2);
     }
 
+    /** g += l2·w, unless a fused step (FusedStep) adds it in its own pass over these values. */
     @Override
     public void apply(INDArray param, INDArray gradView, double lr, int iteration, int epoch) {
+        if (!FusedStep.covers(gradView)) {
+            applyNow(param, gradView, lr, iteration, epoch);
+        }
+    }
+
+    /** g += l2·w now: one kernel pass, or DL4J's op where the kernels do not apply. */
+    void applyNow(INDArray param, INDArray gradView, double lr, int iteration, int epoch) {
         if (!UpdaterKernels.l2(gradView, param, l2.valueAt(iteration, epoch))) {
             super.apply(param, gradView, lr, iteration, epoch);
         }
+    }
+
+    /** The coefficient at this iteration and epoch. */
+    double coefficient(int iteration, int epoch) {
+        return l2.valueAt(iteration, epoch);
     }
 
     @Override

@@ -19,25 +19,26 @@ import org.deeplearning4j.optimize.stepfunctions.NegativeGradientStepFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
- * A training step's three passes over the parameters, in one: DL4J divides the network's gradient by the batch
- * size (one pass over it), its updater turns it into the update (FusedAdam, SgdMomentum: one fused pass over
- * gradient and state) and its optimiser's step function subtracts that from the parameters (one more pass over
- * both). At batch 2 on vgg-cifar those two passes around the updater's cost as much as the updater's (~6% of a
- * step, docs/speed.md). Here the updater's kernel divides as it reads the gradient and steps the parameters as it
- * writes the update ({@link UpdaterKernels#adamStep}, {@link UpdaterKernels#sgdStep}): the same operations on the
- * same values, so the same bits.
+ * A training step's passes over the parameters, in one: DL4J divides the network's gradient by the batch size (one
+ * pass over it), adds L2 to it (FusedL2: one more), its updater turns it into the update (FusedAdam, SgdMomentum:
+ * one fused pass over gradient and state) and its optimiser's step function subtracts that from the parameters (one
+ * more pass over both). At batch 2 on vgg-cifar the two passes around the updater cost as much as the updater's
+ * (~6% of a step, docs/speed.md). Here the updater's kernel divides and adds L2 as it reads the gradient and steps
+ * the parameters as it writes the update ({@link UpdaterKernels#adamStep}, {@link UpdaterKernels#sgdStep}): the
+ * same operations on the same values, so the same bits.
  *
  * <p>It is this object that sits in the network's optimiser as its step function (DL4J has no setting for one of
  * its own: put there by reflection when BlockUpdaters' updater first runs), and it subtracts what no fused kernel
  * stepped: blocks whose updater or regularization is not one of these kernels', and any block whose kernel did not
- * apply. A block is fused when all of its parameters have a FusedAdam or SgdMomentum updater, no regularization
- * (L2 runs between the division and the updater), no gradient normalization, and a gradient that is divided by
- * the batch size; the division of the others stays DL4J's. Only the network's own gradient in its optimiser's
- * step is fused (BlockUpdaters' standard path); an update called from elsewhere, or with the switch
- * {@value #PROPERTY} false, runs DL4J's three passes. After a fused step the gradient array holds the gradient, not
- * the update (DL4J's array holds the update): nothing in training reads it there.
+ * apply. A block is fused when all of its parameters have a FusedAdam or SgdMomentum updater, no regularization but
+ * FusedL2, no gradient normalization, and a gradient that is divided by the batch size; the division and L2 of the
+ * others stay DL4J's. Only the network's own gradient in its optimiser's step is fused (BlockUpdaters' standard
+ * path); an update called from elsewhere, or with the switch {@value #PROPERTY} false, runs DL4J's passes. After a
+ * fused step the gradient array holds the summed gradient, not the update (DL4J's array holds the update): nothing
+ * in training reads it there.
  */
 final class FusedStep implements StepFunction {
     /** {@code -Dgnsweep.optim.fusedStep=false} keeps DL4J's division and step function (for comparisons). */
@@ -51,6 +52,7 @@ final class FusedStep implements StepFunction {
     private final long[] fusedStart;
     private final long[] fusedEnd;
     private final INDArray[] fusedParams;
+    private final Segments[] segments;
     private final boolean[] applied;
     private final List<long[]> otherRanges;
     private final long gradientAddress;
@@ -63,24 +65,30 @@ final class FusedStep implements StepFunction {
             List<INDArray> divisionSubsets) {
         this.dl4j = dl4j;
         INDArray flatParams = params.reshape(params.length());
-        List<long[]> fused = new ArrayList<>();
+        List<UpdaterBlock> fused = new ArrayList<>();
         for (UpdaterBlock b : blocks) {
             if (fusable(b)) {
-                fused.add(new long[] {b.getParamOffsetStart(), b.getParamOffsetEnd()});
+                fused.add(b);
             }
         }
         int k = fused.size();
         fusedStart = new long[k];
         fusedEnd = new long[k];
         fusedParams = new INDArray[k];
+        segments = new Segments[k];
         applied = new boolean[k];
         for (int i = 0; i < k; i++) {
-            fusedStart[i] = fused.get(i)[0];
-            fusedEnd[i] = fused.get(i)[1];
+            fusedStart[i] = fused.get(i).getParamOffsetStart();
+            fusedEnd[i] = fused.get(i).getParamOffsetEnd();
             fusedParams[i] = flatParams.get(NDArrayIndex.interval(fusedStart[i], fusedEnd[i]));
+            segments[i] = Segments.of(fused.get(i));
         }
         length = params.length();
-        otherRanges = complement(fused, length);
+        List<long[]> ranges = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            ranges.add(new long[] {fusedStart[i], fusedEnd[i]});
+        }
+        otherRanges = complement(ranges, length);
         gradientAddress = NativeArrays.address(gradient);
         elementSize = gradient.dataType().width();
         INDArray flatGradient = gradient.reshape(gradient.length());
@@ -146,9 +154,10 @@ final class FusedStep implements StepFunction {
             TrainingConfig c = layer.getConfig();
             String name = p.getParamName();
             IUpdater u = c.getUpdaterByParam(name);
+            List<Regularization> regs = c.getRegularizationByParam(name);
             if (!(u instanceof FusedAdam || u instanceof SgdMomentum) || c.isPretrainParam(name)
                     || !layer.updaterDivideByMinibatch(name)
-                    || (c.getRegularizationByParam(name) != null && !c.getRegularizationByParam(name).isEmpty())
+                    || (regs != null && !regs.isEmpty() && !(regs.size() == 1 && regs.get(0) instanceof FusedL2))
                     || (c.getGradientNormalization() != null
                             && c.getGradientNormalization() != GradientNormalization.None)) {
                 return false;
@@ -200,12 +209,84 @@ final class FusedStep implements StepFunction {
         }
     }
 
-    /** A fused block's parameters and the divisor of its gradient. */
+    /**
+     * A fused block's parameter segments in the order of the flat arrays: bounds relative to the block (k + 1), each
+     * one's FusedL2 (null: none), and each one's parameter and gradient views (for the fallback).
+     */
+    private record Segments(long[] starts, FusedL2[] l2, INDArray[] params, INDArray[] gradients) {
+        static Segments of(UpdaterBlock b) {
+            List<UpdaterBlock.ParamState> ps = b.getLayersAndVariablesInBlock();
+            long[] starts = new long[ps.size() + 1];
+            FusedL2[] l2 = new FusedL2[ps.size()];
+            INDArray[] params = new INDArray[ps.size()];
+            INDArray[] gradients = new INDArray[ps.size()];
+            for (int i = 0; i < ps.size(); i++) {
+                UpdaterBlock.ParamState p = ps.get(i);
+                starts[i] = p.getParamOffsetStart() - b.getParamOffsetStart();
+                List<Regularization> regs = p.getLayer().getConfig().getRegularizationByParam(p.getParamName());
+                l2[i] = regs == null || regs.isEmpty() ? null : (FusedL2) regs.get(0);
+                params[i] = p.getParamView();
+                gradients[i] = p.getGradView();
+            }
+            starts[ps.size()] = b.getParamOffsetEnd() - b.getParamOffsetStart();
+            return new Segments(starts, l2, params, gradients);
+        }
+
+        double[] coefficients(int iteration, int epoch) {
+            double[] c = new double[l2.length];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = l2[i] == null ? 0 : l2[i].coefficient(iteration, epoch);
+            }
+            return c;
+        }
+    }
+
+    /** A fused block: its parameters, the divisor of its gradient and its L2 segments. */
     record Target(FusedStep step, int block, INDArray params, int batchSize) {
         /** Records that the block's kernel stepped its parameters. */
         void applied() {
             step.applied[block] = true;
         }
+
+        /** The block's segment bounds (k + 1, relative to the block). */
+        long[] starts() {
+            return step.segments[block].starts();
+        }
+
+        /** The L2 coefficient of each segment at this iteration and epoch (0: none). */
+        double[] l2(int iteration, int epoch) {
+            return step.segments[block].coefficients(iteration, epoch);
+        }
+
+        /**
+         * Where the block's kernel did not apply: what DL4J does before its updater, on the block's gradient (the
+         * division by the batch size, then each segment's L2); the updater then runs as DL4J's and the step function
+         * steps the block.
+         */
+        void beforeUpdater(INDArray gradient, int iteration, int epoch) {
+            gradient.divi(batchSize);
+            Segments s = step.segments[block];
+            for (int i = 0; i < s.l2().length; i++) {
+                if (s.l2()[i] != null) {
+                    s.l2()[i].applyNow(s.params()[i], s.gradients()[i], 0, iteration, epoch);
+                }
+            }
+        }
+    }
+
+    /** Whether these gradient values are in a fused block of the step armed on this thread (see FusedL2#apply). */
+    static boolean covers(INDArray gradient) {
+        FusedStep s = ACTIVE.get();
+        if (s == null || !NativeArrays.isDense(gradient)) {
+            return false;
+        }
+        long offset = (NativeArrays.address(gradient) - s.gradientAddress) / s.elementSize;
+        for (int i = 0; i < s.fusedStart.length; i++) {
+            if (offset >= s.fusedStart[i] && offset + gradient.length() <= s.fusedEnd[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -161,13 +161,13 @@ public final class SgdMomentum implements IUpdater {
             }
             FusedStep.Target step = FusedStep.target(gradient);
             if (step != null) {
-                // division, update and the parameters' step in one pass (FusedStep); else DL4J's division first
-                if (UpdaterKernels.sgdStep(gradient, mu != 0 ? velocity : null, step.params(), step.batchSize(), lr,
-                        mu, config.nesterov)) {
+                // division, L2, update and the parameters' step in one pass (FusedStep); else DL4J's passes
+                if (UpdaterKernels.sgdStep(gradient, mu != 0 ? velocity : null, step.params(), step.batchSize(),
+                        step.starts(), step.l2(iteration, epoch), lr, mu, config.nesterov)) {
                     step.applied();
                     return;
                 }
-                gradient.divi(step.batchSize());
+                step.beforeUpdater(gradient, iteration, epoch);
             }
             // one fused pass on the CPU backend, the same operations as below (UpdaterKernels)
             if (UpdaterKernels.sgd(gradient, mu != 0 ? velocity : null, lr, mu, config.nesterov)) {

@@ -36,20 +36,38 @@ final class UpdaterKernels {
 
     /**
      * {@link #adam} with the step around it, as DL4J takes it: g / divisor before (DL4J's division by the batch
-     * size), p = p − update after (its step function); the bits of the three passes. g is only read.
+     * size), then L2 as {@link #l2} over the segments whose coefficient is not 0, p = p − update after (its step
+     * function); the bits of those passes. g is only read. Segments: {@code starts} k + 1 bounds from 0 to the
+     * arrays' length, {@code l2} their k coefficients.
      */
-    static boolean adamStep(INDArray g, INDArray m, INDArray v, INDArray p, double divisor, double lr, double b1,
-            double b2, double eps, int iteration) {
+    static boolean adamStep(INDArray g, INDArray m, INDArray v, INDArray p, double divisor, long[] starts,
+            double[] l2, double lr, double b1, double b2, double eps, int iteration) {
         DataType t = g.dataType();
         if (!applies(t, g, m, v, p)) {
             return false;
         }
+        if (!segmentsCover(starts, l2, g.length())) {
+            throw new IllegalArgumentException("segments do not cover the " + g.length() + " values");
+        }
         double alpha = adamAlpha(t, lr, b1, b2, eps, iteration);
         try {
             adamStep0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v),
-                    NativeArrays.address(p), g.length(), b1, b2, alpha, eps, divisor);
+                    NativeArrays.address(p), g.length(), b1, b2, alpha, eps, divisor, starts, l2);
         } finally {
             NativeArrays.keepAlive(g, m, v, p);
+        }
+        return true;
+    }
+
+    /** Whether k + 1 ascending bounds go from 0 to n around k coefficients. */
+    private static boolean segmentsCover(long[] starts, double[] l2, long n) {
+        if (l2.length < 1 || starts.length != l2.length + 1 || starts[0] != 0 || starts[l2.length] != n) {
+            return false;
+        }
+        for (int i = 0; i < l2.length; i++) {
+            if (starts[i] > starts[i + 1]) {
+                return false;
+            }
         }
         return true;
     }
@@ -92,16 +110,19 @@ final class UpdaterKernels {
         return true;
     }
 
-    /** {@link #sgd} with the step around it (see {@link #adamStep}); g is only read. */
-    static boolean sgdStep(INDArray g, INDArray velocity, INDArray p, double divisor, double lr, double mu,
-            boolean nesterov) {
+    /** {@link #sgd} with the step around it and L2 before it (see {@link #adamStep}); g is only read. */
+    static boolean sgdStep(INDArray g, INDArray velocity, INDArray p, double divisor, long[] starts, double[] l2,
+            double lr, double mu, boolean nesterov) {
         DataType t = g.dataType();
         if (velocity == null ? !applies(t, g, p) : !applies(t, g, velocity, p)) {
             return false;
         }
+        if (!segmentsCover(starts, l2, g.length())) {
+            throw new IllegalArgumentException("segments do not cover the " + g.length() + " values");
+        }
         try {
             sgdStep0(code(t), NativeArrays.address(g), velocity == null ? 0 : NativeArrays.address(velocity),
-                    NativeArrays.address(p), g.length(), lr, mu, nesterov, divisor);
+                    NativeArrays.address(p), g.length(), lr, mu, nesterov, divisor, starts, l2);
         } finally {
             NativeArrays.keepAlive(g, velocity, p);
         }
@@ -156,10 +177,10 @@ final class UpdaterKernels {
             double eps);
 
     private static native void adamStep0(int dtype, long g, long m, long v, long p, long n, double b1, double b2,
-            double alpha, double eps, double divisor);
+            double alpha, double eps, double divisor, long[] starts, double[] l2);
 
     private static native void sgdStep0(int dtype, long g, long v, long p, long n, double lr, double mu,
-            boolean nesterov, double divisor);
+            boolean nesterov, double divisor, long[] starts, double[] l2);
 
     private static native void l20(int dtype, long g, long w, long n, double c);
 

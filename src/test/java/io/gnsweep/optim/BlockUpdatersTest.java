@@ -108,24 +108,23 @@ class BlockUpdatersTest {
     }
 
     /**
-     * Without weight decay every parameter takes the fused step (division, update and step in one kernel pass,
-     * FusedStep), BatchNorm's running statistics included, and training is DL4J's bit for bit; with L2 (between
-     * the division and the updater) the blocks keep DL4J's three passes, as the tests above train them.
+     * Every parameter takes the fused step (division, L2, update and step in one kernel pass: FusedStep), BatchNorm's
+     * running statistics included, with or without weight decay, and training is DL4J's bit for bit; switched off,
+     * none does, and the tests above train DL4J's passes on BlockUpdaters' path.
      */
     @Test
     void fusedStepsTrainAsDl4jsBitForBitWithAdamAndSgdMomentum() {
-        Net adam = assertSameTraining(Model.SMALL_CNN, new FusedAdam(2e-3, 0.9, 0.999, 1e-8), 0);
-        assertEquals(adam.dl4j().numParams(), fusedStep(adam).fusedLength(), "every parameter fused");
-        var schedule = new StepSchedule(ScheduleType.ITERATION, 0.05, 0.1, 3);
-        Net sgd = assertSameTraining(Model.RESNET, new SgdMomentum(0.05, schedule, 0.9, true), 0);
-        assertEquals(sgd.dl4j().numParams(), fusedStep(sgd).fusedLength(), "every parameter fused");
-        assertSameTraining(Model.SMALL_CNN, new SgdMomentum(0.05, null, 0, false), 0); // no velocity
-
-        assertNull(fusedStep(build(Model.SMALL_CNN, new FusedAdam(), true, 5e-4)), "L2: nothing fused");
+        for (double wd : new double[] {0, 5e-4}) {
+            Net adam = assertSameTraining(Model.SMALL_CNN, new FusedAdam(2e-3, 0.9, 0.999, 1e-8), wd);
+            assertEquals(adam.dl4j().numParams(), fusedStep(adam).fusedLength(), "every parameter fused");
+            var schedule = new StepSchedule(ScheduleType.ITERATION, 0.05, 0.1, 3);
+            Net sgd = assertSameTraining(Model.RESNET, new SgdMomentum(0.05, schedule, 0.9, true), wd);
+            assertEquals(sgd.dl4j().numParams(), fusedStep(sgd).fusedLength(), "every parameter fused");
+            assertSameTraining(Model.SMALL_CNN, new SgdMomentum(0.05, null, 0, false), wd); // no velocity
+        }
         System.setProperty(FusedStep.PROPERTY, "false");
         try {
-            Net off = build(Model.SMALL_CNN, new FusedAdam(), true, 0);
-            train(off);
+            Net off = assertSameTraining(Model.RESNET, new SgdMomentum(0.05, null, 0.9, false), 5e-4);
             assertNull(fusedStep(off), "switched off");
         } finally {
             System.clearProperty(FusedStep.PROPERTY);

@@ -116,9 +116,14 @@ class UpdaterKernelsTest {
         }
     }
 
+    /** Segments of a fused step: none, then L2 5e-4, none, L2 1e-2 (the last reaching the end). */
+    private static final java.util.function.IntFunction<long[]> STARTS = n -> new long[] {0, n / 5, n / 2, n / 2 + 3, n};
+    private static final double[] L2 = {0, 5e-4, 0, 1e-2};
+
     /**
-     * Parameters and state after steps taken as DL4J takes them (the summed gradient divided by the batch of 3,
-     * the updater's update with ND4J's ops, params -= update), or by the fused step kernel from the same values.
+     * Parameters and state after steps taken as DL4J takes them (the summed gradient divided by the batch of 3, L2
+     * on two segments, the updater's update with ND4J's ops, params -= update), or by the fused step kernel from the
+     * same values.
      */
     private static float[][] runStepped(IUpdater config, DataType type, int n, int steps, long seed, boolean fused) {
         INDArray state = Nd4j.create(type, 1, Math.max(1, config.stateSize(n)));
@@ -133,6 +138,14 @@ class UpdaterKernelsTest {
             INDArray grad = Nd4j.createFromArray(g).castTo(type).reshape(1, n);
             if (!fused) {
                 grad.divi(3);
+                long[] starts = STARTS.apply(n);
+                for (int k = 0; k < L2.length; k++) { // L2 as FusedL2 adds it, segment by segment
+                    if (L2[k] != 0) {
+                        INDArray gs = grad.get(NDArrayIndex.point(0), NDArrayIndex.interval(starts[k], starts[k + 1]));
+                        INDArray ps = p.get(NDArrayIndex.point(0), NDArrayIndex.interval(starts[k], starts[k + 1]));
+                        assertTrue(UpdaterKernels.l2(gs, ps, L2[k]));
+                    }
+                }
                 int iteration = t;
                 withKernels(false, () -> {
                     u.applyUpdater(grad, iteration, 0);
@@ -142,19 +155,19 @@ class UpdaterKernelsTest {
             } else if (config instanceof Adam a) {
                 INDArray m = state.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, n));
                 INDArray v = state.get(NDArrayIndex.point(0), NDArrayIndex.interval(n, 2 * n));
-                assertTrue(UpdaterKernels.adamStep(grad, m, v, p, 3, a.getLearningRate(t, 0), a.getBeta1(),
-                        a.getBeta2(), a.getEpsilon(), t));
+                assertTrue(UpdaterKernels.adamStep(grad, m, v, p, 3, STARTS.apply(n), L2, a.getLearningRate(t, 0),
+                        a.getBeta1(), a.getBeta2(), a.getEpsilon(), t));
             } else {
                 SgdMomentum c = (SgdMomentum) config;
-                assertTrue(UpdaterKernels.sgdStep(grad, c.getMomentum() == 0 ? null : state, p, 3,
-                        c.getLearningRate(t, 0), c.getMomentum(), c.isNesterov()));
+                assertTrue(UpdaterKernels.sgdStep(grad, c.getMomentum() == 0 ? null : state, p, 3, STARTS.apply(n),
+                        L2, c.getLearningRate(t, 0), c.getMomentum(), c.isNesterov()));
             }
         }
         return type == DataType.FLOAT ? new float[][] {p.toFloatVector(), state.toFloatVector()}
                 : new float[][] {bits(p.toDoubleVector()), bits(state.toDoubleVector())};
     }
 
-    /** The fused step (division, update, step in one pass: FusedStep) gives the three passes' bits. */
+    /** The fused step (division, L2, update, step in one pass: FusedStep) gives the bits of those passes. */
     @Test
     void fusedStepsGiveTheThreePassesBits() {
         LrSchedule schedule = new LrSchedule(LrSchedule.Kind.STEP, 0.1, 10, 1, new double[] {0.5}, 0.1);
