@@ -67,18 +67,16 @@ public final class BlockUpdaters {
 
     /** The network's fused step (FusedStep), or null where its steps are DL4J's. */
     static FusedStep fusedStep(MultiLayerNetwork net) {
-        return net.getUpdater() instanceof ForNetwork u ? u.step : null;
+        return net.getUpdater() instanceof ForNetwork u ? u.stepping.step : null;
     }
 
     /** The graph's fused step (FusedStep), or null where its steps are DL4J's. */
     static FusedStep fusedStep(ComputationGraph graph) {
-        return graph.getUpdater() instanceof ForGraph u ? u.step : null;
+        return graph.getUpdater() instanceof ForGraph u ? u.stepping.step : null;
     }
 
     private static final class ForNetwork extends MultiLayerUpdater {
-        private FusedStep step;
-        private boolean stepTried;
-        private FusedStep armed;
+        private final Stepping stepping = new Stepping();
 
         ForNetwork(MultiLayerNetwork net) {
             super(net);
@@ -87,38 +85,22 @@ public final class BlockUpdaters {
         @Override
         public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
                                         LayerWorkspaceMgr workspaceMgr) {
-            Gradient g = own(gradient, getFlattenedGradientsView());
-            if (!stepTried) {
-                stepTried = true;
-                step = FusedStep.install(FusedStep.optimizerOf(network), getUpdaterBlocks(), network.params(),
-                        getFlattenedGradientsView(), getMinibatchDivisionSubsets(getFlattenedGradientsView()));
-            }
-            if (step == null || !(g instanceof OwnView) || !isMiniBatch()) {
-                super.update(g, iteration, epoch, batchSize, workspaceMgr);
-                return;
-            }
-            armed = step;
-            try {
-                step.armed(batchSize, () -> super.update(g, iteration, epoch, batchSize, workspaceMgr));
-            } finally {
-                armed = null;
-            }
+            stepping.update(own(gradient, getFlattenedGradientsView()), batchSize, isMiniBatch(),
+                    () -> FusedStep.install(FusedStep.optimizerOf(network), getUpdaterBlocks(), network.params(),
+                            getFlattenedGradientsView(), getMinibatchDivisionSubsets(getFlattenedGradientsView())),
+                    g -> super.update(g, iteration, epoch, batchSize, workspaceMgr));
         }
 
         @Override
         protected void divideByMinibatch(boolean isExternal, Gradient gradient, int batchSize) {
-            if (armed != null && !isExternal) {
-                armed.divide(batchSize);
-            } else {
+            if (!stepping.divide(isExternal, batchSize)) {
                 super.divideByMinibatch(isExternal, gradient, batchSize);
             }
         }
     }
 
     private static final class ForGraph extends ComputationGraphUpdater {
-        private FusedStep step;
-        private boolean stepTried;
-        private FusedStep armed;
+        private final Stepping stepping = new Stepping();
 
         ForGraph(ComputationGraph graph) {
             super(graph);
@@ -127,31 +109,55 @@ public final class BlockUpdaters {
         @Override
         public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
                                         LayerWorkspaceMgr workspaceMgr) {
-            Gradient g = own(gradient, getFlattenedGradientsView());
-            if (!stepTried) {
-                stepTried = true;
-                step = FusedStep.install(FusedStep.optimizerOf(network), getUpdaterBlocks(), network.params(),
-                        getFlattenedGradientsView(), getMinibatchDivisionSubsets(getFlattenedGradientsView()));
+            stepping.update(own(gradient, getFlattenedGradientsView()), batchSize, isMiniBatch(),
+                    () -> FusedStep.install(FusedStep.optimizerOf(network), getUpdaterBlocks(), network.params(),
+                            getFlattenedGradientsView(), getMinibatchDivisionSubsets(getFlattenedGradientsView())),
+                    g -> super.update(g, iteration, epoch, batchSize, workspaceMgr));
+        }
+
+        @Override
+        protected void divideByMinibatch(boolean isExternal, Gradient gradient, int batchSize) {
+            if (!stepping.divide(isExternal, batchSize)) {
+                super.divideByMinibatch(isExternal, gradient, batchSize);
             }
-            if (step == null || !(g instanceof OwnView) || !isMiniBatch()) {
-                super.update(g, iteration, epoch, batchSize, workspaceMgr);
+        }
+    }
+
+    /**
+     * What both updaters do around DL4J's update: the network's fused step, installed on the first update, armed
+     * for an update of the network's own gradient (its standard path), and the division by the batch size left to
+     * it while armed.
+     */
+    private static final class Stepping {
+        private FusedStep step;
+        private boolean tried;
+        private FusedStep armed;
+
+        void update(Gradient g, int batchSize, boolean miniBatch, java.util.function.Supplier<FusedStep> install,
+                    java.util.function.Consumer<Gradient> dl4jUpdate) {
+            if (!tried) {
+                tried = true;
+                step = install.get();
+            }
+            if (step == null || !(g instanceof OwnView) || !miniBatch) {
+                dl4jUpdate.accept(g);
                 return;
             }
             armed = step;
             try {
-                step.armed(batchSize, () -> super.update(g, iteration, epoch, batchSize, workspaceMgr));
+                step.armed(batchSize, () -> dl4jUpdate.accept(g));
             } finally {
                 armed = null;
             }
         }
 
-        @Override
-        protected void divideByMinibatch(boolean isExternal, Gradient gradient, int batchSize) {
-            if (armed != null && !isExternal) {
-                armed.divide(batchSize);
-            } else {
-                super.divideByMinibatch(isExternal, gradient, batchSize);
+        /** Whether the armed step took the division (of what its kernels do not divide themselves). */
+        boolean divide(boolean isExternal, int batchSize) {
+            if (armed == null || isExternal) {
+                return false;
             }
+            armed.divide(batchSize);
+            return true;
         }
     }
 

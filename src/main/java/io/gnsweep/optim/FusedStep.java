@@ -45,8 +45,8 @@ final class FusedStep implements StepFunction {
     static final String PROPERTY = "gnsweep.optim.fusedStep";
 
     private static final ThreadLocal<FusedStep> ACTIVE = new ThreadLocal<>();
-    private static final Field STEP_FUNCTION = stepFunctionField();
-    private static final Field SOLVER = solverField();
+    private static final Field STEP_FUNCTION = accessible(BaseOptimizer.class, "stepFunction");
+    private static final Field SOLVER = accessible(ComputationGraph.class, "solver");
 
     private final StepFunction dl4j;
     private final long[] fusedStart;
@@ -56,7 +56,6 @@ final class FusedStep implements StepFunction {
     private final boolean[] applied;
     private final List<long[]> otherRanges;
     private final long gradientAddress;
-    private final long length;
     private final int elementSize;
     private final List<INDArray> otherDivisions;
     private int batchSize;
@@ -83,18 +82,17 @@ final class FusedStep implements StepFunction {
             fusedParams[i] = flatParams.get(NDArrayIndex.interval(fusedStart[i], fusedEnd[i]));
             segments[i] = Segments.of(fused.get(i));
         }
-        length = params.length();
         List<long[]> ranges = new ArrayList<>();
         for (int i = 0; i < k; i++) {
             ranges.add(new long[] {fusedStart[i], fusedEnd[i]});
         }
-        otherRanges = complement(ranges, length);
+        otherRanges = complement(ranges, params.length());
         gradientAddress = NativeArrays.address(gradient);
         elementSize = gradient.dataType().width();
         INDArray flatGradient = gradient.reshape(gradient.length());
         otherDivisions = new ArrayList<>();
         for (INDArray subset : divisionSubsets) {
-            long start = (NativeArrays.address(subset) - gradientAddress) / elementSize;
+            long start = offsetOf(subset);
             long end = start + subset.length();
             for (long[] r : otherRanges) {
                 long lo = Math.max(start, r[0]);
@@ -274,13 +272,18 @@ final class FusedStep implements StepFunction {
         }
     }
 
+    /** Where a view of the network's gradient starts in it, in values. */
+    private long offsetOf(INDArray gradientView) {
+        return (NativeArrays.address(gradientView) - gradientAddress) / elementSize;
+    }
+
     /** Whether these gradient values are in a fused block of the step armed on this thread (see FusedL2#apply). */
     static boolean covers(INDArray gradient) {
         FusedStep s = ACTIVE.get();
         if (s == null || !NativeArrays.isDense(gradient)) {
             return false;
         }
-        long offset = (NativeArrays.address(gradient) - s.gradientAddress) / s.elementSize;
+        long offset = s.offsetOf(gradient);
         for (int i = 0; i < s.fusedStart.length; i++) {
             if (offset >= s.fusedStart[i] && offset + gradient.length() <= s.fusedEnd[i]) {
                 return true;
@@ -298,7 +301,7 @@ final class FusedStep implements StepFunction {
         if (s == null || !NativeArrays.isDense(blockGradient)) {
             return null;
         }
-        long offset = (NativeArrays.address(blockGradient) - s.gradientAddress) / s.elementSize;
+        long offset = s.offsetOf(blockGradient);
         for (int i = 0; i < s.fusedStart.length; i++) {
             if (s.fusedStart[i] == offset && s.fusedEnd[i] - s.fusedStart[i] == blockGradient.length()) {
                 return new Target(s, i, s.fusedParams[i], s.batchSize);
@@ -367,19 +370,10 @@ final class FusedStep implements StepFunction {
         return null;
     }
 
-    private static Field solverField() {
+    /** The declared field, made accessible, or null where DL4J's classes differ from 1.0.0-M2.1's. */
+    private static Field accessible(Class<?> owner, String name) {
         try {
-            Field f = ComputationGraph.class.getDeclaredField("solver");
-            f.setAccessible(true);
-            return f;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static Field stepFunctionField() {
-        try {
-            Field f = BaseOptimizer.class.getDeclaredField("stepFunction");
+            Field f = owner.getDeclaredField(name);
             f.setAccessible(true);
             return f;
         } catch (ReflectiveOperationException | RuntimeException e) {

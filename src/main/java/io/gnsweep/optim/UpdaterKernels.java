@@ -46,9 +46,7 @@ final class UpdaterKernels {
         if (!applies(t, g, m, v, p)) {
             return false;
         }
-        if (!segmentsCover(starts, l2, g.length())) {
-            throw new IllegalArgumentException("segments do not cover the " + g.length() + " values");
-        }
+        checkSegments(starts, l2, g.length());
         double alpha = adamAlpha(t, lr, b1, b2, eps, iteration);
         try {
             adamStep0(code(t), NativeArrays.address(g), NativeArrays.address(m), NativeArrays.address(v),
@@ -59,17 +57,15 @@ final class UpdaterKernels {
         return true;
     }
 
-    /** Whether k + 1 ascending bounds go from 0 to n around k coefficients. */
-    private static boolean segmentsCover(long[] starts, double[] l2, long n) {
-        if (l2.length < 1 || starts.length != l2.length + 1 || starts[0] != 0 || starts[l2.length] != n) {
-            return false;
+    /** That k + 1 ascending bounds go from 0 to n around k coefficients, else an IllegalArgumentException. */
+    private static void checkSegments(long[] starts, double[] l2, long n) {
+        boolean ok = l2.length >= 1 && starts.length == l2.length + 1 && starts[0] == 0 && starts[l2.length] == n;
+        for (int i = 0; ok && i < l2.length; i++) {
+            ok = starts[i] <= starts[i + 1];
         }
-        for (int i = 0; i < l2.length; i++) {
-            if (starts[i] > starts[i + 1]) {
-                return false;
-            }
+        if (!ok) {
+            throw new IllegalArgumentException("segments do not cover the " + n + " values");
         }
-        return true;
     }
 
     /** αt as libnd4j's adam_updater computes it in the arrays' type. */
@@ -117,9 +113,7 @@ final class UpdaterKernels {
         if (velocity == null ? !applies(t, g, p) : !applies(t, g, velocity, p)) {
             return false;
         }
-        if (!segmentsCover(starts, l2, g.length())) {
-            throw new IllegalArgumentException("segments do not cover the " + g.length() + " values");
-        }
+        checkSegments(starts, l2, g.length());
         try {
             sgdStep0(code(t), NativeArrays.address(g), velocity == null ? 0 : NativeArrays.address(velocity),
                     NativeArrays.address(p), g.length(), lr, mu, nesterov, divisor, starts, l2);
