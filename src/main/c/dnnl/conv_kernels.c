@@ -110,6 +110,9 @@ typedef struct {
     int narrow;    /* use eight-channel blocks where oneDNN's choice pads the channels (see choose_pd) */
     int winograd;  /* Winograd's algorithm where it applies and pays (see winograd_pays) */
     int same_ddst; /* backward weights takes dy in backward data's format: one reorder serves both */
+    int batch_gemm_where_gemm; /* one GEMM over the batch where oneDNN's backward weights is its GEMM code */
+    int batch_gemm_always;     /* ... on every layer (tests) */
+    int batch_gemm;            /* backward weights runs batch_gemm_backward_weights, not a primitive */
     char error[256];
 } plan_t;
 
@@ -306,6 +309,8 @@ static int build(plan_t *p, const int64_t *d, int has_bias, int flags) {
     p->has_bias = has_bias;
     p->narrow = flags & 1;
     p->winograd = (flags & 2) != 0;
+    p->batch_gemm_where_gemm = (flags & 4) != 0;
+    p->batch_gemm_always = (flags & 8) != 0;
     dnnl_dims_t bias_dims = {d[4]};
     CHECK(p, dnnl_memory_desc_init_by_tag(&p->src_plain, 4, p->src_dims, dnnl_f32, dnnl_nchw));
     CHECK(p, dnnl_memory_desc_init_by_tag(&p->dst_plain, 4, p->dst_dims, dnnl_f32, dnnl_nchw));
@@ -358,12 +363,30 @@ static int need_backward_data(plan_t *p) {
     return rc;
 }
 
-/* Makes the backward-weights pass on its first use. */
+/* The im2col matrix of one GEMM over the batch for backward weights (batch_gemm_backward_weights) is kept below
+ * this; a larger one stays with oneDNN's code, whose GEMM per image then has work enough per pass over dW. */
+#define BATCH_GEMM_MAX_BYTES ((size_t)4 << 20)
+
+static size_t batch_gemm_col_bytes(const plan_t *p) {
+    return (size_t)p->src_dims[0] * p->dst_dims[2] * p->dst_dims[3] * p->ci * p->wei_dims[2] * p->wei_dims[3] * 4;
+}
+
+/* Makes the backward-weights pass on its first use: oneDNN's primitive, or one GEMM over the batch where oneDNN's
+ * choice is its GEMM code (see batch_gemm_backward_weights) or the plan asks for it everywhere. */
 static int need_backward_weights(plan_t *p) {
-    if (p->bwd_weights) return 0;
+    if (p->bwd_weights || p->batch_gemm) return 0;
+    if (p->batch_gemm_always) {
+        p->batch_gemm = 1;
+        return 0;
+    }
     dnnl_primitive_desc_t pd;
     dnnl_status_t s = choose_pd(p, PASS_BACKWARD_WEIGHTS, &pd);
     if (s != dnnl_success) return fail(p, "convolution backward-weights setup", s);
+    if (p->batch_gemm_where_gemm && strstr(impl_name(pd), "gemm") && batch_gemm_col_bytes(p) <= BATCH_GEMM_MAX_BYTES) {
+        dnnl_primitive_desc_destroy(pd);
+        p->batch_gemm = 1;
+        return 0;
+    }
     int rc = -1;
     if (dnnl_primitive_create(&p->bwd_weights, pd) != dnnl_success) {
         p->bwd_weights = NULL;
@@ -437,6 +460,51 @@ static int forward(plan_t *p, jlong x, jlong w, jlong b, jlong y) {
     return 0;
 }
 
+/*
+ * Backward weights as one GEMM over the whole batch, on the plain arrays: dW (co x ci·kh·kw, OIHW's own layout)
+ * = dY (co x n·oh·ow) · col (n·oh·ow x ci·kh·kw), col the input's patches (im2col), db the rows' sums of dY.
+ * oneDNN's GEMM-based backward weights, its choice where its direct kernels take no such shape (on AVX2 machines,
+ * 128 channels at 2x2: vgg-cifar's last block), runs one GEMM per image and adds each into dW, so it writes and
+ * reads the whole of dW back once an image, more than the arithmetic of these layers; here dW is written once.
+ * dY and col go into the thread's slots 2 and 1 (backward data, which runs before, has flushed its output).
+ */
+static int batch_gemm_backward_weights(plan_t *p, const float *x, const float *dy, float *dw, float *db) {
+    const int64_t n = p->src_dims[0], ci = p->ci, h = p->src_dims[2], w = p->src_dims[3];
+    const int64_t co = p->co, oh = p->dst_dims[2], ow = p->dst_dims[3], kh = p->wei_dims[2], kw = p->wei_dims[3];
+    const int64_t sh = p->strides[0], sw = p->strides[1], pt = p->pad_l[0], pl = p->pad_l[1];
+    const int64_t P = oh * ow, K = n * P, N = ci * kh * kw;
+    float *a = arena_get(2, (size_t)co * K * sizeof(float)), *col = arena_get(1, (size_t)K * N * sizeof(float));
+    if (!a || !col) {
+        snprintf(p->error, sizeof p->error, "conv plan: out of memory (%lld bytes)", (long long)(K * (co + N) * 4));
+        return -1;
+    }
+    for (int64_t o = 0; o < co; o++)
+        for (int64_t i = 0; i < n; i++) memcpy(a + o * K + i * P, dy + (i * co + o) * P, (size_t)P * sizeof(float));
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t y = 0; y < oh; y++)
+            for (int64_t xo = 0; xo < ow; xo++) {
+                float *row = col + ((i * oh + y) * ow + xo) * N;
+                for (int64_t c = 0; c < ci; c++) {
+                    const float *plane = x + (i * ci + c) * h * w;
+                    for (int64_t u = 0; u < kh; u++) {
+                        const int64_t iy = y * sh - pt + u;
+                        for (int64_t v = 0; v < kw; v++) {
+                            const int64_t ix = xo * sw - pl + v;
+                            *row++ = iy >= 0 && iy < h && ix >= 0 && ix < w ? plane[iy * w + ix] : 0.f;
+                        }
+                    }
+                }
+            }
+    CHECK(p, dnnl_sgemm('N', 'N', co, N, K, 1.f, a, K, col, N, 0.f, dw, N));
+    if (p->has_bias)
+        for (int64_t o = 0; o < co; o++) {
+            float s = 0;
+            for (int64_t k = 0; k < K; k++) s += a[o * K + k];
+            db[o] = s;
+        }
+    return 0;
+}
+
 /* dx, dw and db from x, w and dy; dx 0: backward weights only (dx is not wanted, see Conv2DLayer). */
 static int backward(plan_t *p, jlong x, jlong w, jlong dy, jlong dx, jlong dw, jlong db) {
     if ((dx && need_backward_data(p)) || need_backward_weights(p)) return -1;
@@ -448,6 +516,11 @@ static int backward(plan_t *p, jlong x, jlong w, jlong dy, jlong dx, jlong dw, j
                                    {DNNL_ARG_DIFF_SRC, p->d_dsrc.prim}, {DNNL_ARG_SCRATCHPAD, p->scratch}};
         CHECK(p, dnnl_primitive_execute(p->bwd_data, p->stream, 4, dargs));
         if (flush_out(p, &p->d_dsrc)) return -1;
+    }
+    if (p->batch_gemm) {
+        CHECK(p, dnnl_stream_wait(p->stream));
+        return batch_gemm_backward_weights(p, (const float *)(intptr_t)x, (const float *)(intptr_t)dy,
+                                           (float *)(intptr_t)dw, (float *)(intptr_t)db);
     }
     if (bind_in(p, &p->w_src, x) || bind_out(p, &p->w_dwei, dw)) return -1;
     if (dx && p->same_ddst) { /* dy is still in slot 0 in this format: backward data only read it */
@@ -471,7 +544,8 @@ static void throw_error(JNIEnv *env, const char *message) {
     if (c) (*env)->ThrowNew(env, c, message);
 }
 
-/* A new plan for these sizes (see build; flags: 1 eight-channel blocks, 2 Winograd), or 0 with an
+/* A new plan for these sizes (see build; flags: 1 eight-channel blocks, 2 Winograd, 4 one GEMM over the batch for
+ * backward weights where oneDNN's choice is its GEMM code, 8 that GEMM on every layer), or 0 with an
  * IllegalStateException naming what oneDNN refused. */
 JNIEXPORT jlong JNICALL Java_io_gnsweep_layer_ConvKernels_create0(JNIEnv *env, jclass cls, jlongArray dims,
                                                                   jint hasBias, jint flags) {
@@ -538,6 +612,20 @@ JNIEXPORT jstring JNICALL Java_io_gnsweep_layer_ConvKernels_implementation0(JNIE
     const_dnnl_primitive_desc_t pd;
     const char *impl = "unknown";
     if (dnnl_primitive_get_primitive_desc(p->fwd, &pd) == dnnl_success)
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    return (*env)->NewStringUTF(env, impl);
+}
+
+/* What runs a plan's backward-weights pass: "gnsweep:batch-gemm", oneDNN's implementation, or "" before its first
+ * use. */
+JNIEXPORT jstring JNICALL Java_io_gnsweep_layer_ConvKernels_backwardWeightsImplementation0(JNIEnv *env, jclass cls,
+                                                                                          jlong plan) {
+    (void)cls;
+    plan_t *p = (plan_t *)(intptr_t)plan;
+    const_dnnl_primitive_desc_t pd;
+    const char *impl = "";
+    if (p->batch_gemm) impl = "gnsweep:batch-gemm";
+    else if (p->bwd_weights && dnnl_primitive_get_primitive_desc(p->bwd_weights, &pd) == dnnl_success)
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     return (*env)->NewStringUTF(env, impl);
 }

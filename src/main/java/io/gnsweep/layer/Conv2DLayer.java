@@ -119,6 +119,15 @@ public class Conv2DLayer extends ConvolutionLayer {
     }
 
     /**
+     * What runs the backward-weights pass for this input: {@code gnsweep:batch-gemm}, oneDNN's implementation's
+     * name, empty before its first use (null where DL4J's code runs).
+     */
+    public String backwardWeightsImplementation(INDArray in) {
+        Plan p = planFor(in);
+        return p == null ? null : ConvKernels.backwardWeightsImplementation(p.handle());
+    }
+
+    /**
      * Frees this layer's plans now (a finished trial's network is garbage long before a mostly idle heap collects
      * it); the layer still works afterwards, making plans again on first use.
      */

@@ -33,6 +33,14 @@ final class ConvKernels {
      * (float32 rounding against DL4J's convolution in double), with errors ~2-4x the direct algorithm's.
      */
     static final String WINOGRAD_PROPERTY = "gnsweep.layer.dnnlWinograd";
+    /**
+     * System property: {@code false} leaves backward weights to oneDNN everywhere, for A/B runs. By default a
+     * layer whose backward weights oneDNN would run with its GEMM code (one GEMM per image, each added into dW:
+     * its choice where its direct kernels take no such shape, e.g. 128 channels at 2x2 on AVX2 machines) runs one
+     * GEMM over the whole batch instead (conv_kernels.c, batch_gemm_backward_weights); {@code always} runs that on
+     * every layer (for tests of its arithmetic on any machine).
+     */
+    static final String BATCH_GEMM_PROPERTY = "gnsweep.layer.dnnlBatchGemm";
     static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_dnnl.so";
 
     private static final Logger LOG = LoggerFactory.getLogger(ConvKernels.class);
@@ -59,7 +67,9 @@ final class ConvKernels {
      */
     static long create(long[] dims, boolean hasBias) {
         int flags = (NativeKernels.switchedOn(NARROW_BLOCKS_PROPERTY) ? 1 : 0)
-                | (NativeKernels.switchedOn(WINOGRAD_PROPERTY) ? 2 : 0);
+                | (NativeKernels.switchedOn(WINOGRAD_PROPERTY) ? 2 : 0)
+                | (NativeKernels.switchedOn(BATCH_GEMM_PROPERTY) ? 4 : 0)
+                | ("always".equalsIgnoreCase(System.getProperty(BATCH_GEMM_PROPERTY, "").trim()) ? 8 : 0);
         long plan = create0(dims, hasBias ? 1 : 0, flags);
         LIVE.incrementAndGet();
         return plan;
@@ -88,6 +98,14 @@ final class ConvKernels {
     /** The implementation oneDNN chose for the plan's forward pass, e.g. {@code jit:avx2}. */
     static String implementation(long plan) {
         return implementation0(plan);
+    }
+
+    /**
+     * What runs the plan's backward-weights pass: {@code gnsweep:batch-gemm} (one GEMM over the batch), the name
+     * of oneDNN's implementation, or empty before the pass's first use.
+     */
+    static String backwardWeightsImplementation(long plan) {
+        return backwardWeightsImplementation0(plan);
     }
 
     /** y = conv(x, w) + b for the plan's shape (b null without bias); all float32, dense in C order. */
@@ -163,6 +181,8 @@ final class ConvKernels {
     private static native void releaseThreadBuffers0();
 
     private static native String implementation0(long plan);
+
+    private static native String backwardWeightsImplementation0(long plan);
 
     private static native void forward0(long plan, long x, long w, long b, long y);
 

@@ -54,6 +54,7 @@ class Conv2DTest {
         System.clearProperty(ConvKernels.PROPERTY);
         System.clearProperty(ConvKernels.NARROW_BLOCKS_PROPERTY);
         System.clearProperty(ConvKernels.WINOGRAD_PROPERTY);
+        System.clearProperty(ConvKernels.BATCH_GEMM_PROPERTY);
     }
 
     private static Layer layer(org.deeplearning4j.nn.conf.layers.Layer conf, DataType type, long[] shape) {
@@ -133,6 +134,53 @@ class Conv2DTest {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
         System.setProperty(ConvKernels.NARROW_BLOCKS_PROPERTY, "false");
         checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
+    }
+
+    /**
+     * Backward weights as one GEMM over the batch (conv_kernels.c, batch_gemm_backward_weights), run on every layer
+     * here ({@code always}): dW and db within float32 rounding of DL4J's in double, over the grid's strides,
+     * padding, modes, 1x1 projections and bias.
+     */
+    @ParameterizedTest(name = "{0} k{1} s{2} p{3} {4} out {5} bias {6}")
+    @MethodSource("grid")
+    void matchesDl4jsConvolutionInDoubleWithOneGemmOverTheBatch(long[] shape, int[] k, int[] s, int[] pad,
+            ConvolutionMode mode, int nOut, boolean bias) {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        System.setProperty(ConvKernels.BATCH_GEMM_PROPERTY, "always");
+        checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
+        assertEquals("gnsweep:batch-gemm", backwardWeightsImplementation3x3(shape, nOut, bias));
+    }
+
+    /**
+     * By default the batch's one GEMM runs exactly where oneDNN's choice for backward weights is its GEMM code
+     * (vgg-cifar's last block on an AVX2 machine), with the property off nowhere; dW the same within float32
+     * rounding either way.
+     */
+    @Test
+    void oneGemmOverTheBatchRunsWhereOneDnnWouldRunItsGemm() {
+        assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
+        for (long[] shape : new long[][] {{2, 128, 2, 2}, {32, 16, 8, 8}}) {
+            System.setProperty(ConvKernels.BATCH_GEMM_PROPERTY, "false");
+            String onednn = backwardWeightsImplementation3x3(shape, (int) shape[1], false);
+            assertFalse(onednn.isEmpty() || onednn.startsWith("gnsweep"), onednn);
+            INDArray dwOneDnn = check3x3AgainstDl4j(shape, (int) shape[1], false)[2];
+            System.clearProperty(ConvKernels.BATCH_GEMM_PROPERTY);
+            String impl = backwardWeightsImplementation3x3(shape, (int) shape[1], false);
+            assertEquals(onednn.contains("gemm") ? "gnsweep:batch-gemm" : onednn, impl, "oneDNN's choice " + onednn);
+            INDArray dw = check3x3AgainstDl4j(shape, (int) shape[1], false)[2];
+            assertClose(dwOneDnn, dw, "dW, " + impl + " against " + onednn);
+        }
+    }
+
+    /** What runs backward weights for {@link #conv3x3}'s layer on this input shape, after one training pass. */
+    private static String backwardWeightsImplementation3x3(long[] shape, int nOut, boolean bias) {
+        Layer l = conv3x3(shape, nOut, bias);
+        Nd4j.getRandom().setSeed(2);
+        INDArray x = Nd4j.randn(DataType.FLOAT, shape);
+        l.setInput(x, NO_WS);
+        INDArray y = l.activate(true, NO_WS);
+        l.backpropGradient(Nd4j.randn(DataType.FLOAT, y.shape()), NO_WS);
+        return ((Conv2DLayer) l).backwardWeightsImplementation(x);
     }
 
     /** (shape, nOut, bias, whether Winograd's algorithm is asked for: conv_kernels.c, winograd_pays) */
