@@ -110,9 +110,8 @@ typedef struct {
     int narrow;    /* use eight-channel blocks where oneDNN's choice pads the channels (see choose_pd) */
     int winograd;  /* Winograd's algorithm where it applies and pays (see winograd_pays) */
     int same_ddst; /* backward weights takes dy in backward data's format: one reorder serves both */
-    int batch_gemm_where_gemm; /* one GEMM over the batch where oneDNN's backward weights is its GEMM code */
-    int batch_gemm_always;     /* ... on every layer (tests) */
-    int batch_gemm;            /* backward weights runs batch_gemm_backward_weights, not a primitive */
+    int gemm_weights; /* backward weights as one GEMM over the batch (see batch_gemm_pays), not a primitive */
+    int gemm_all;     /* the forward and backward-data passes too */
     char error[256];
 } plan_t;
 
@@ -293,6 +292,142 @@ static dnnl_status_t choose_pd(plan_t *p, pass_t pass, dnnl_primitive_desc_t *pd
     return dnnl_success;
 }
 
+/*
+ * The passes as GEMMs over the whole batch on the plain arrays, with the input's patches as a matrix (im2col):
+ * col (n·oh·ow x ci·kh·kw) and dY (co x n·oh·ow, dy's channels as rows) in the thread's slots 1 and 2 (each pass
+ * fills them anew; backward data has flushed its output before backward weights runs). OIHW is already the
+ * co x ci·kh·kw matrix W, so no pass reorders the weights or their gradient:
+ *   forward        Y = W · colᵀ (+ b)
+ *   backward data  dcol = dYᵀ · W, added back into dx over the patches (col2im)
+ *   backward wts   dW = dY · col, db = dY's row sums; written once, where oneDNN's GEMM-based code runs one GEMM
+ *                  per image and adds each into dW, writing and reading the whole of dW again for every image.
+ * Where they run: see batch_gemm_pays.
+ */
+typedef struct {
+    int64_t n, ci, h, w, co, oh, ow, kh, kw, sh, sw, pt, pl, P, K, N;
+} gemm_dims_t;
+
+static gemm_dims_t gemm_dims(const plan_t *p) {
+    gemm_dims_t g = {p->src_dims[0], p->ci, p->src_dims[2], p->src_dims[3], p->co, p->dst_dims[2], p->dst_dims[3],
+                     p->wei_dims[2], p->wei_dims[3], p->strides[0], p->strides[1], p->pad_l[0], p->pad_l[1], 0, 0, 0};
+    g.P = g.oh * g.ow;
+    g.K = g.n * g.P;
+    g.N = g.ci * g.kh * g.kw;
+    return g;
+}
+
+/* The GEMMs' two matrices in the thread's slots, or -1 without memory. */
+static int gemm_buffers(plan_t *p, const gemm_dims_t *g, float **col, float **rows) {
+    *col = arena_get(1, (size_t)g->K * g->N * sizeof(float));
+    *rows = arena_get(2, (size_t)g->co * g->K * sizeof(float));
+    if (*col && *rows) return 0;
+    snprintf(p->error, sizeof p->error, "conv plan: out of memory (%lld bytes)", (long long)(g->K * (g->co + g->N) * 4));
+    return -1;
+}
+
+/* col2im's inverse and im2col: for every output pixel (row of col) its patch, zero outside the image; add: the
+ * patch's values added into x (backward data) instead of read from it. */
+static void patches(const gemm_dims_t *g, float *x, float *col, int add) {
+    for (int64_t i = 0; i < g->n; i++)
+        for (int64_t y = 0; y < g->oh; y++)
+            for (int64_t xo = 0; xo < g->ow; xo++) {
+                float *row = col + ((i * g->oh + y) * g->ow + xo) * g->N;
+                for (int64_t c = 0; c < g->ci; c++) {
+                    float *plane = x + (i * g->ci + c) * g->h * g->w;
+                    for (int64_t u = 0; u < g->kh; u++) {
+                        const int64_t iy = y * g->sh - g->pt + u;
+                        const int inside_y = iy >= 0 && iy < g->h;
+                        for (int64_t v = 0; v < g->kw; v++, row++) {
+                            const int64_t ix = xo * g->sw - g->pl + v;
+                            const int inside = inside_y && ix >= 0 && ix < g->w;
+                            if (add) {
+                                if (inside) plane[iy * g->w + ix] += *row;
+                            } else {
+                                *row = inside ? plane[iy * g->w + ix] : 0.f;
+                            }
+                        }
+                    }
+                }
+            }
+}
+
+/* dY's layout change: NCHW's (n, co, pixel) to the co x n·pixels matrix, and back (to_nchw). */
+static void channel_rows(const gemm_dims_t *g, float *nchw, float *rows, int to_nchw) {
+    for (int64_t o = 0; o < g->co; o++)
+        for (int64_t i = 0; i < g->n; i++) {
+            float *r = rows + o * g->K + i * g->P, *a = nchw + (i * g->co + o) * g->P;
+            memcpy(to_nchw ? a : r, to_nchw ? r : a, (size_t)g->P * sizeof(float));
+        }
+}
+
+static int batch_gemm_forward(plan_t *p, float *x, const float *w, const float *b, float *y) {
+    const gemm_dims_t g = gemm_dims(p);
+    float *col, *rows;
+    if (gemm_buffers(p, &g, &col, &rows)) return -1;
+    patches(&g, x, col, 0);
+    CHECK(p, dnnl_sgemm('N', 'T', g.co, g.K, g.N, 1.f, w, g.N, col, g.N, 0.f, rows, g.K));
+    if (b)
+        for (int64_t o = 0; o < g.co; o++)
+            for (int64_t k = 0; k < g.K; k++) rows[o * g.K + k] += b[o];
+    channel_rows(&g, y, rows, 1);
+    return 0;
+}
+
+static int batch_gemm_backward_data(plan_t *p, const float *w, float *dy, float *dx) {
+    const gemm_dims_t g = gemm_dims(p);
+    float *col, *rows;
+    if (gemm_buffers(p, &g, &col, &rows)) return -1;
+    channel_rows(&g, dy, rows, 0);
+    CHECK(p, dnnl_sgemm('T', 'N', g.K, g.N, g.co, 1.f, rows, g.K, w, g.N, 0.f, col, g.N));
+    memset(dx, 0, (size_t)g.n * g.ci * g.h * g.w * sizeof(float));
+    patches(&g, dx, col, 1);
+    return 0;
+}
+
+static int batch_gemm_backward_weights(plan_t *p, float *x, float *dy, float *dw, float *db) {
+    const gemm_dims_t g = gemm_dims(p);
+    float *col, *rows;
+    if (gemm_buffers(p, &g, &col, &rows)) return -1;
+    channel_rows(&g, dy, rows, 0);
+    patches(&g, x, col, 0);
+    CHECK(p, dnnl_sgemm('N', 'N', g.co, g.N, g.K, 1.f, rows, g.K, col, g.N, 0.f, dw, g.N));
+    if (db)
+        for (int64_t o = 0; o < g.co; o++) {
+            float s = 0;
+            for (int64_t k = 0; k < g.K; k++) s += rows[o * g.K + k];
+            db[o] = s;
+        }
+    return 0;
+}
+
+#define F32(a) ((float *)(intptr_t)(a))
+
+/*
+ * Where a plan's passes run as GEMMs over the batch (batch_gemm_forward and the two after it; flags 4, and 8 for
+ * every layer, for tests): backward weights where oneDNN's own choice for it is its GEMM-based code (its direct
+ * kernels take no such shape: 128 channels at 2x2 on an AVX2 machine) and col stays within 4 MB; the forward and
+ * backward-data passes too where, in addition, the batch has at most 8 output pixels (vgg-cifar's last block at
+ * batch 2), where reordering the weights into oneDNN's formats and back costs more than their arithmetic.
+ * A C loop over that layer (one thread, AVX2, caches flushed before every call): forward 205 -> 127 us, backward
+ * data 199 -> 161, backward weights 294 -> 167 us a call against oneDNN's primitives with their reorders.
+ */
+static int batch_gemm_choice(plan_t *p, int flags) {
+    if (flags & 8) {
+        p->gemm_weights = p->gemm_all = 1;
+        return 0;
+    }
+    if (!(flags & 4)) return 0;
+    const gemm_dims_t g = gemm_dims(p);
+    if ((size_t)g.K * g.N * sizeof(float) > ((size_t)4 << 20)) return 0;
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t s = choose_pd(p, PASS_BACKWARD_WEIGHTS, &pd);
+    if (s != dnnl_success) return fail(p, "convolution backward-weights setup", s);
+    p->gemm_weights = strstr(impl_name(pd), "gemm") != NULL;
+    p->gemm_all = p->gemm_weights && g.K <= 8;
+    dnnl_primitive_desc_destroy(pd);
+    return 0;
+}
+
 /* dims: n, ci, h, w, co, kh, kw, sh, sw, pad top, pad left, pad bottom, pad right. Makes the forward pass; the
  * backward passes are made on their first use (a plan for evaluation's batches never needs them, a network's first
  * layer never needs backward data). */
@@ -309,8 +444,6 @@ static int build(plan_t *p, const int64_t *d, int has_bias, int flags) {
     p->has_bias = has_bias;
     p->narrow = flags & 1;
     p->winograd = (flags & 2) != 0;
-    p->batch_gemm_where_gemm = (flags & 4) != 0;
-    p->batch_gemm_always = (flags & 8) != 0;
     dnnl_dims_t bias_dims = {d[4]};
     CHECK(p, dnnl_memory_desc_init_by_tag(&p->src_plain, 4, p->src_dims, dnnl_f32, dnnl_nchw));
     CHECK(p, dnnl_memory_desc_init_by_tag(&p->dst_plain, 4, p->dst_dims, dnnl_f32, dnnl_nchw));
@@ -323,6 +456,8 @@ static int build(plan_t *p, const int64_t *d, int has_bias, int flags) {
         p->fpd = NULL;
         return fail(p, "convolution setup", s);
     }
+    if (batch_gemm_choice(p, flags)) return -1;
+    if (p->gemm_all) return fit_scratch(p, p->fpd); /* no primitive runs before backward weights' (none here) */
     CHECK(p, dnnl_primitive_create(&p->fwd, p->fpd));
     /* The bias keeps a buffer of its own (small); the rest use the thread's slots: the forward pass x -> 0,
      * w -> 4, y -> 2; backward data dy -> 0, w -> 4, dx -> 2; backward weights x -> 1, dy -> 0 (the same reorder
@@ -344,7 +479,7 @@ static void check_same_ddst(plan_t *p) {
 
 /* Makes the backward-data pass on its first use. */
 static int need_backward_data(plan_t *p) {
-    if (p->bwd_data) return 0;
+    if (p->bwd_data || p->gemm_all) return 0;
     dnnl_primitive_desc_t pd;
     dnnl_status_t s = choose_pd(p, PASS_BACKWARD_DATA, &pd);
     if (s != dnnl_success) return fail(p, "convolution backward-data setup", s);
@@ -363,30 +498,12 @@ static int need_backward_data(plan_t *p) {
     return rc;
 }
 
-/* The im2col matrix of one GEMM over the batch for backward weights (batch_gemm_backward_weights) is kept below
- * this; a larger one stays with oneDNN's code, whose GEMM per image then has work enough per pass over dW. */
-#define BATCH_GEMM_MAX_BYTES ((size_t)4 << 20)
-
-static size_t batch_gemm_col_bytes(const plan_t *p) {
-    return (size_t)p->src_dims[0] * p->dst_dims[2] * p->dst_dims[3] * p->ci * p->wei_dims[2] * p->wei_dims[3] * 4;
-}
-
-/* Makes the backward-weights pass on its first use: oneDNN's primitive, or one GEMM over the batch where oneDNN's
- * choice is its GEMM code (see batch_gemm_backward_weights) or the plan asks for it everywhere. */
+/* Makes the backward-weights pass on its first use (none where it runs as one GEMM over the batch). */
 static int need_backward_weights(plan_t *p) {
-    if (p->bwd_weights || p->batch_gemm) return 0;
-    if (p->batch_gemm_always) {
-        p->batch_gemm = 1;
-        return 0;
-    }
+    if (p->bwd_weights || p->gemm_weights) return 0;
     dnnl_primitive_desc_t pd;
     dnnl_status_t s = choose_pd(p, PASS_BACKWARD_WEIGHTS, &pd);
     if (s != dnnl_success) return fail(p, "convolution backward-weights setup", s);
-    if (p->batch_gemm_where_gemm && strstr(impl_name(pd), "gemm") && batch_gemm_col_bytes(p) <= BATCH_GEMM_MAX_BYTES) {
-        dnnl_primitive_desc_destroy(pd);
-        p->batch_gemm = 1;
-        return 0;
-    }
     int rc = -1;
     if (dnnl_primitive_create(&p->bwd_weights, pd) != dnnl_success) {
         p->bwd_weights = NULL;
@@ -448,6 +565,7 @@ static int flush_out(plan_t *p, arg_t *a) {
 }
 
 static int forward(plan_t *p, jlong x, jlong w, jlong b, jlong y) {
+    if (p->gemm_all) return batch_gemm_forward(p, F32(x), F32(w), p->has_bias ? F32(b) : NULL, F32(y));
     if (bind_slot(p, p->scratch, SLOT_SCRATCH, p->scratch_bytes)) return -1;
     if (bind_in(p, &p->f_src, x) || bind_in(p, &p->f_wei, w) || bind_out(p, &p->f_dst, y)) return -1;
     if (p->has_bias && bind_in(p, &p->f_bias, b)) return -1;
@@ -460,67 +578,23 @@ static int forward(plan_t *p, jlong x, jlong w, jlong b, jlong y) {
     return 0;
 }
 
-/*
- * Backward weights as one GEMM over the whole batch, on the plain arrays: dW (co x ci·kh·kw, OIHW's own layout)
- * = dY (co x n·oh·ow) · col (n·oh·ow x ci·kh·kw), col the input's patches (im2col), db the rows' sums of dY.
- * oneDNN's GEMM-based backward weights, its choice where its direct kernels take no such shape (on AVX2 machines,
- * 128 channels at 2x2: vgg-cifar's last block), runs one GEMM per image and adds each into dW, so it writes and
- * reads the whole of dW back once an image, more than the arithmetic of these layers; here dW is written once.
- * dY and col go into the thread's slots 2 and 1 (backward data, which runs before, has flushed its output).
- */
-static int batch_gemm_backward_weights(plan_t *p, const float *x, const float *dy, float *dw, float *db) {
-    const int64_t n = p->src_dims[0], ci = p->ci, h = p->src_dims[2], w = p->src_dims[3];
-    const int64_t co = p->co, oh = p->dst_dims[2], ow = p->dst_dims[3], kh = p->wei_dims[2], kw = p->wei_dims[3];
-    const int64_t sh = p->strides[0], sw = p->strides[1], pt = p->pad_l[0], pl = p->pad_l[1];
-    const int64_t P = oh * ow, K = n * P, N = ci * kh * kw;
-    float *a = arena_get(2, (size_t)co * K * sizeof(float)), *col = arena_get(1, (size_t)K * N * sizeof(float));
-    if (!a || !col) {
-        snprintf(p->error, sizeof p->error, "conv plan: out of memory (%lld bytes)", (long long)(K * (co + N) * 4));
-        return -1;
-    }
-    for (int64_t o = 0; o < co; o++)
-        for (int64_t i = 0; i < n; i++) memcpy(a + o * K + i * P, dy + (i * co + o) * P, (size_t)P * sizeof(float));
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t y = 0; y < oh; y++)
-            for (int64_t xo = 0; xo < ow; xo++) {
-                float *row = col + ((i * oh + y) * ow + xo) * N;
-                for (int64_t c = 0; c < ci; c++) {
-                    const float *plane = x + (i * ci + c) * h * w;
-                    for (int64_t u = 0; u < kh; u++) {
-                        const int64_t iy = y * sh - pt + u;
-                        for (int64_t v = 0; v < kw; v++) {
-                            const int64_t ix = xo * sw - pl + v;
-                            *row++ = iy >= 0 && iy < h && ix >= 0 && ix < w ? plane[iy * w + ix] : 0.f;
-                        }
-                    }
-                }
-            }
-    CHECK(p, dnnl_sgemm('N', 'N', co, N, K, 1.f, a, K, col, N, 0.f, dw, N));
-    if (p->has_bias)
-        for (int64_t o = 0; o < co; o++) {
-            float s = 0;
-            for (int64_t k = 0; k < K; k++) s += a[o * K + k];
-            db[o] = s;
-        }
-    return 0;
-}
-
 /* dx, dw and db from x, w and dy; dx 0: backward weights only (dx is not wanted, see Conv2DLayer). */
 static int backward(plan_t *p, jlong x, jlong w, jlong dy, jlong dx, jlong dw, jlong db) {
     if ((dx && need_backward_data(p)) || need_backward_weights(p)) return -1;
     check_same_ddst(p);
     if (bind_slot(p, p->scratch, SLOT_SCRATCH, p->scratch_bytes)) return -1;
-    if (dx) {
+    if (dx && p->gemm_all) {
+        if (batch_gemm_backward_data(p, F32(w), F32(dy), F32(dx))) return -1;
+    } else if (dx) {
         if (bind_in(p, &p->d_ddst, dy) || bind_in(p, &p->d_wei, w) || bind_out(p, &p->d_dsrc, dx)) return -1;
         dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, p->d_ddst.prim}, {DNNL_ARG_WEIGHTS, p->d_wei.prim},
                                    {DNNL_ARG_DIFF_SRC, p->d_dsrc.prim}, {DNNL_ARG_SCRATCHPAD, p->scratch}};
         CHECK(p, dnnl_primitive_execute(p->bwd_data, p->stream, 4, dargs));
         if (flush_out(p, &p->d_dsrc)) return -1;
     }
-    if (p->batch_gemm) {
+    if (p->gemm_weights) {
         CHECK(p, dnnl_stream_wait(p->stream));
-        return batch_gemm_backward_weights(p, (const float *)(intptr_t)x, (const float *)(intptr_t)dy,
-                                           (float *)(intptr_t)dw, (float *)(intptr_t)db);
+        return batch_gemm_backward_weights(p, F32(x), F32(dy), F32(dw), p->has_bias ? F32(db) : NULL);
     }
     if (bind_in(p, &p->w_src, x) || bind_out(p, &p->w_dwei, dw)) return -1;
     if (dx && p->same_ddst) { /* dy is still in slot 0 in this format: backward data only read it */
@@ -611,7 +685,8 @@ JNIEXPORT jstring JNICALL Java_io_gnsweep_layer_ConvKernels_implementation0(JNIE
     plan_t *p = (plan_t *)(intptr_t)plan;
     const_dnnl_primitive_desc_t pd;
     const char *impl = "unknown";
-    if (dnnl_primitive_get_primitive_desc(p->fwd, &pd) == dnnl_success)
+    if (p->gemm_all) impl = "gnsweep:batch-gemm";
+    else if (dnnl_primitive_get_primitive_desc(p->fwd, &pd) == dnnl_success)
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     return (*env)->NewStringUTF(env, impl);
 }
@@ -624,7 +699,7 @@ JNIEXPORT jstring JNICALL Java_io_gnsweep_layer_ConvKernels_backwardWeightsImple
     plan_t *p = (plan_t *)(intptr_t)plan;
     const_dnnl_primitive_desc_t pd;
     const char *impl = "";
-    if (p->batch_gemm) impl = "gnsweep:batch-gemm";
+    if (p->gemm_weights) impl = "gnsweep:batch-gemm";
     else if (p->bwd_weights && dnnl_primitive_get_primitive_desc(p->bwd_weights, &pd) == dnnl_success)
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     return (*env)->NewStringUTF(env, impl);

@@ -112,7 +112,10 @@ public class Conv2DLayer extends ConvolutionLayer {
         return inputGradient;
     }
 
-    /** The name oneDNN gives the implementation of the forward pass for this input (null where DL4J's runs). */
+    /**
+     * What runs the forward pass for this input: oneDNN's implementation's name or {@code gnsweep:batch-gemm} (null
+     * where DL4J's code runs).
+     */
     public String implementation(INDArray in) {
         Plan p = planFor(in);
         return p == null ? null : ConvKernels.implementation(p.handle());

@@ -34,11 +34,12 @@ final class ConvKernels {
      */
     static final String WINOGRAD_PROPERTY = "gnsweep.layer.dnnlWinograd";
     /**
-     * System property: {@code false} leaves backward weights to oneDNN everywhere, for A/B runs. By default a
-     * layer whose backward weights oneDNN would run with its GEMM code (one GEMM per image, each added into dW:
-     * its choice where its direct kernels take no such shape, e.g. 128 channels at 2x2 on AVX2 machines) runs one
-     * GEMM over the whole batch instead (conv_kernels.c, batch_gemm_backward_weights); {@code always} runs that on
-     * every layer (for tests of its arithmetic on any machine).
+     * System property: {@code false} leaves every pass to oneDNN's primitives, for A/B runs. By default a layer
+     * whose backward weights oneDNN would run with its GEMM code (one GEMM per image, each added into dW: its
+     * choice where its direct kernels take no such shape, e.g. 128 channels at 2x2 on AVX2 machines) runs it as
+     * one GEMM over the whole batch on the plain arrays, and its forward and backward-data passes too where the
+     * batch has at most 8 output pixels, so that no reorder of the weights runs (conv_kernels.c,
+     * batch_gemm_choice); {@code always} runs all three passes so on every layer (for tests of their arithmetic).
      */
     static final String BATCH_GEMM_PROPERTY = "gnsweep.layer.dnnlBatchGemm";
     static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_dnnl.so";
@@ -95,7 +96,10 @@ final class ConvKernels {
         return LIVE.get();
     }
 
-    /** The implementation oneDNN chose for the plan's forward pass, e.g. {@code jit:avx2}. */
+    /**
+     * What runs the plan's forward pass: the implementation oneDNN chose, e.g. {@code jit:avx2}, or {@code
+     * gnsweep:batch-gemm}.
+     */
     static String implementation(long plan) {
         return implementation0(plan);
     }

@@ -137,38 +137,46 @@ class Conv2DTest {
     }
 
     /**
-     * Backward weights as one GEMM over the batch (conv_kernels.c, batch_gemm_backward_weights), run on every layer
-     * here ({@code always}): dW and db within float32 rounding of DL4J's in double, over the grid's strides,
-     * padding, modes, 1x1 projections and bias.
+     * The passes as GEMMs over the batch (conv_kernels.c, batch_gemm_forward and the two after it), run on every
+     * layer here ({@code always}): output, dx, dW and db within float32 rounding of DL4J's in double, over the
+     * grid's strides, padding, modes, 1x1 projections and bias.
      */
     @ParameterizedTest(name = "{0} k{1} s{2} p{3} {4} out {5} bias {6}")
     @MethodSource("grid")
-    void matchesDl4jsConvolutionInDoubleWithOneGemmOverTheBatch(long[] shape, int[] k, int[] s, int[] pad,
+    void matchesDl4jsConvolutionInDoubleWithGemmsOverTheBatch(long[] shape, int[] k, int[] s, int[] pad,
             ConvolutionMode mode, int nOut, boolean bias) {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
         System.setProperty(ConvKernels.BATCH_GEMM_PROPERTY, "always");
         checkAgainstDl4j(shape, k, s, pad, mode, nOut, bias);
         assertEquals("gnsweep:batch-gemm", backwardWeightsImplementation3x3(shape, nOut, bias));
+        assertEquals("gnsweep:batch-gemm", implementation3x3(shape, nOut, bias));
     }
 
     /**
-     * By default the batch's one GEMM runs exactly where oneDNN's choice for backward weights is its GEMM code
-     * (vgg-cifar's last block on an AVX2 machine), with the property off nowhere; dW the same within float32
-     * rounding either way.
+     * By default backward weights runs as one GEMM over the batch exactly where oneDNN's choice for it is its GEMM
+     * code (vgg-cifar's last block on an AVX2 machine), and the other two passes too where the batch has at most 8
+     * output pixels; with the property off oneDNN runs them all. The values agree within float32 rounding.
      */
     @Test
-    void oneGemmOverTheBatchRunsWhereOneDnnWouldRunItsGemm() {
+    void gemmsOverTheBatchRunWhereOneDnnWouldRunItsGemm() {
         assumeTrue(ConvKernels.unavailableReason() == null, "oneDNN convolution not built here");
-        for (long[] shape : new long[][] {{2, 128, 2, 2}, {32, 16, 8, 8}}) {
+        for (long[] shape : new long[][] {{2, 128, 2, 2}, {8, 128, 2, 2}, {32, 16, 8, 8}}) {
+            int c = (int) shape[1];
             System.setProperty(ConvKernels.BATCH_GEMM_PROPERTY, "false");
-            String onednn = backwardWeightsImplementation3x3(shape, (int) shape[1], false);
-            assertFalse(onednn.isEmpty() || onednn.startsWith("gnsweep"), onednn);
-            INDArray dwOneDnn = check3x3AgainstDl4j(shape, (int) shape[1], false)[2];
+            String onednn = backwardWeightsImplementation3x3(shape, c, false);
+            String onednnForward = implementation3x3(shape, c, false);
+            assertFalse(onednn.isEmpty() || onednn.startsWith("gnsweep") || onednnForward.startsWith("gnsweep"),
+                    onednn + ", " + onednnForward);
+            INDArray[] theirs = check3x3AgainstDl4j(shape, c, false);
             System.clearProperty(ConvKernels.BATCH_GEMM_PROPERTY);
-            String impl = backwardWeightsImplementation3x3(shape, (int) shape[1], false);
-            assertEquals(onednn.contains("gemm") ? "gnsweep:batch-gemm" : onednn, impl, "oneDNN's choice " + onednn);
-            INDArray dw = check3x3AgainstDl4j(shape, (int) shape[1], false)[2];
-            assertClose(dwOneDnn, dw, "dW, " + impl + " against " + onednn);
+            boolean gemm = onednn.contains("gemm"), all = gemm && shape[0] * shape[2] * shape[3] <= 8;
+            String what = "oneDNN's choice " + onednn + " on " + java.util.Arrays.toString(shape);
+            assertEquals(gemm ? "gnsweep:batch-gemm" : onednn, backwardWeightsImplementation3x3(shape, c, false), what);
+            assertEquals(all ? "gnsweep:batch-gemm" : onednnForward, implementation3x3(shape, c, false), what);
+            INDArray[] ours = check3x3AgainstDl4j(shape, c, false);
+            for (int i = 0; i < ours.length; i++) {
+                assertClose(theirs[i], ours[i], "result " + i + ", " + what);
+            }
         }
     }
 
