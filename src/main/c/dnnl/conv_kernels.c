@@ -110,7 +110,8 @@ typedef struct {
     int narrow;    /* use eight-channel blocks where oneDNN's choice pads the channels (see choose_pd) */
     int winograd;  /* Winograd's algorithm where it applies and pays (see winograd_pays) */
     int same_ddst; /* backward weights takes dy in backward data's format: one reorder serves both */
-    int gemm_weights; /* backward weights as one GEMM over the batch (see batch_gemm_pays), not a primitive */
+    int batch_gemm;   /* the passes may run as GEMMs over the batch where they pay (see batch_gemm_fits) */
+    int gemm_weights; /* backward weights runs as one GEMM over the batch, not a primitive */
     int gemm_all;     /* the forward and backward-data passes too */
     char error[256];
 } plan_t;
@@ -301,7 +302,7 @@ static dnnl_status_t choose_pd(plan_t *p, pass_t pass, dnnl_primitive_desc_t *pd
  *   backward data  dcol = dYᵀ · W, added back into dx over the patches (col2im)
  *   backward wts   dW = dY · col, db = dY's row sums; written once, where oneDNN's GEMM-based code runs one GEMM
  *                  per image and adds each into dW, writing and reading the whole of dW again for every image.
- * Where they run: see batch_gemm_pays.
+ * Where they run: see batch_gemm_fits.
  */
 typedef struct {
     int64_t n, ci, h, w, co, oh, ow, kh, kw, sh, sw, pt, pl, P, K, N;
@@ -404,26 +405,30 @@ static int batch_gemm_backward_weights(plan_t *p, float *x, float *dy, float *dw
 
 /*
  * Where a plan's passes run as GEMMs over the batch (batch_gemm_forward and the two after it; flags 4, and 8 for
- * every layer, for tests): backward weights where oneDNN's own choice for it is its GEMM-based code (its direct
- * kernels take no such shape: 128 channels at 2x2 on an AVX2 machine) and col stays within 4 MB; the forward and
- * backward-data passes too where, in addition, the batch has at most 8 output pixels (vgg-cifar's last block at
- * batch 2), where reordering the weights into oneDNN's formats and back costs more than their arithmetic.
+ * every layer, for tests): backward weights where oneDNN's own choice for it (pd) is its GEMM-based code (its
+ * direct kernels take no such shape: 128 channels at 2x2 on an AVX2 machine) and col stays within 4 MB; the
+ * forward and backward-data passes too where, in addition, the batch has at most 8 output pixels (vgg-cifar's last
+ * block at batch 2), where reordering the weights into oneDNN's formats and back costs more than their arithmetic.
  * A C loop over that layer (one thread, AVX2, caches flushed before every call): forward 205 -> 127 us, backward
  * data 199 -> 161, backward weights 294 -> 167 us a call against oneDNN's primitives with their reorders.
  */
+static int batch_gemm_fits(const plan_t *p, dnnl_primitive_desc_t pd) {
+    const gemm_dims_t g = gemm_dims(p);
+    return p->batch_gemm && (size_t)g.K * g.N * sizeof(float) <= ((size_t)4 << 20) && strstr(impl_name(pd), "gemm");
+}
+
+/* Decides at build what must be known before the forward pass: whether all three passes run as GEMMs. */
 static int batch_gemm_choice(plan_t *p, int flags) {
+    p->batch_gemm = (flags & 4) != 0;
     if (flags & 8) {
         p->gemm_weights = p->gemm_all = 1;
         return 0;
     }
-    if (!(flags & 4)) return 0;
-    const gemm_dims_t g = gemm_dims(p);
-    if ((size_t)g.K * g.N * sizeof(float) > ((size_t)4 << 20)) return 0;
+    if (!p->batch_gemm || gemm_dims(p).K > 8) return 0;
     dnnl_primitive_desc_t pd;
     dnnl_status_t s = choose_pd(p, PASS_BACKWARD_WEIGHTS, &pd);
     if (s != dnnl_success) return fail(p, "convolution backward-weights setup", s);
-    p->gemm_weights = strstr(impl_name(pd), "gemm") != NULL;
-    p->gemm_all = p->gemm_weights && g.K <= 8;
+    p->gemm_weights = p->gemm_all = batch_gemm_fits(p, pd);
     dnnl_primitive_desc_destroy(pd);
     return 0;
 }
@@ -457,7 +462,7 @@ static int build(plan_t *p, const int64_t *d, int has_bias, int flags) {
         return fail(p, "convolution setup", s);
     }
     if (batch_gemm_choice(p, flags)) return -1;
-    if (p->gemm_all) return fit_scratch(p, p->fpd); /* no primitive runs before backward weights' (none here) */
+    if (p->gemm_all) return 0; /* no primitive runs, no scratchpad */
     CHECK(p, dnnl_primitive_create(&p->fwd, p->fpd));
     /* The bias keeps a buffer of its own (small); the rest use the thread's slots: the forward pass x -> 0,
      * w -> 4, y -> 2; backward data dy -> 0, w -> 4, dx -> 2; backward weights x -> 1, dy -> 0 (the same reorder
@@ -498,12 +503,18 @@ static int need_backward_data(plan_t *p) {
     return rc;
 }
 
-/* Makes the backward-weights pass on its first use (none where it runs as one GEMM over the batch). */
+/* Makes the backward-weights pass on its first use: oneDNN's primitive, or none where it runs as one GEMM over the
+ * batch (batch_gemm_fits). */
 static int need_backward_weights(plan_t *p) {
     if (p->bwd_weights || p->gemm_weights) return 0;
     dnnl_primitive_desc_t pd;
     dnnl_status_t s = choose_pd(p, PASS_BACKWARD_WEIGHTS, &pd);
     if (s != dnnl_success) return fail(p, "convolution backward-weights setup", s);
+    if (batch_gemm_fits(p, pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        p->gemm_weights = 1;
+        return 0;
+    }
     int rc = -1;
     if (dnnl_primitive_create(&p->bwd_weights, pd) != dnnl_success) {
         p->bwd_weights = NULL;
@@ -580,12 +591,14 @@ static int forward(plan_t *p, jlong x, jlong w, jlong b, jlong y) {
 
 /* dx, dw and db from x, w and dy; dx 0: backward weights only (dx is not wanted, see Conv2DLayer). */
 static int backward(plan_t *p, jlong x, jlong w, jlong dy, jlong dx, jlong dw, jlong db) {
+    if (p->gemm_all) {
+        if (dx && batch_gemm_backward_data(p, F32(w), F32(dy), F32(dx))) return -1;
+        return batch_gemm_backward_weights(p, F32(x), F32(dy), F32(dw), p->has_bias ? F32(db) : NULL);
+    }
     if ((dx && need_backward_data(p)) || need_backward_weights(p)) return -1;
     check_same_ddst(p);
     if (bind_slot(p, p->scratch, SLOT_SCRATCH, p->scratch_bytes)) return -1;
-    if (dx && p->gemm_all) {
-        if (batch_gemm_backward_data(p, F32(w), F32(dy), F32(dx))) return -1;
-    } else if (dx) {
+    if (dx) {
         if (bind_in(p, &p->d_ddst, dy) || bind_in(p, &p->d_wei, w) || bind_out(p, &p->d_dsrc, dx)) return -1;
         dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, p->d_ddst.prim}, {DNNL_ARG_WEIGHTS, p->d_wei.prim},
                                    {DNNL_ARG_DIFF_SRC, p->d_dsrc.prim}, {DNNL_ARG_SCRATCHPAD, p->scratch}};
@@ -618,8 +631,8 @@ static void throw_error(JNIEnv *env, const char *message) {
     if (c) (*env)->ThrowNew(env, c, message);
 }
 
-/* A new plan for these sizes (see build; flags: 1 eight-channel blocks, 2 Winograd, 4 one GEMM over the batch for
- * backward weights where oneDNN's choice is its GEMM code, 8 that GEMM on every layer), or 0 with an
+/* A new plan for these sizes (see build; flags: 1 eight-channel blocks, 2 Winograd, 4 GEMMs over the batch where
+ * they pay, 8 those GEMMs for every pass of every layer: batch_gemm_fits), or 0 with an
  * IllegalStateException naming what oneDNN refused. */
 JNIEXPORT jlong JNICALL Java_io_gnsweep_layer_ConvKernels_create0(JNIEnv *env, jclass cls, jlongArray dims,
                                                                   jint hasBias, jint flags) {

@@ -39,7 +39,7 @@ final class ConvKernels {
      * choice where its direct kernels take no such shape, e.g. 128 channels at 2x2 on AVX2 machines) runs it as
      * one GEMM over the whole batch on the plain arrays, and its forward and backward-data passes too where the
      * batch has at most 8 output pixels, so that no reorder of the weights runs (conv_kernels.c,
-     * batch_gemm_choice); {@code always} runs all three passes so on every layer (for tests of their arithmetic).
+     * batch_gemm_fits); {@code always} runs all three passes so on every layer (for tests of their arithmetic).
      */
     static final String BATCH_GEMM_PROPERTY = "gnsweep.layer.dnnlBatchGemm";
     static final String RESOURCE = "/io/gnsweep/layer/native/linux-x86_64/libgnsweep_dnnl.so";
