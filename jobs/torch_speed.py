@@ -29,7 +29,8 @@ DL4J holds as parameters (torch as buffers).
 
 Timing: the epoch's training loop (batch gather, forward, loss, backward, step, the loss read back as a float
 each step, as gnsweep's Trainer reads net.score()), between two perf_counter reads; start-up (import, data
-loading, network construction) and the test evaluation after it are outside, as gnsweep's epoch time.
+loading, network construction) and the test evaluation after it are outside, as gnsweep's epoch time. With
+step-times=FILE each step's own time goes to FILE as gnsweep train writes it (epoch, step, ms; tab-separated).
 """
 import argparse
 import gzip
@@ -97,6 +98,10 @@ def settings(args):
         raise UsageError("norm = %s" % s["norm"])
     if s["optimizer"] not in ("adam", "sgd"):
         raise UsageError("optimizer = %s" % s["optimizer"])
+    if s["step-times"] is not None:
+        f = os.path.abspath(s["step-times"])
+        if os.path.isdir(f) or not os.path.isdir(os.path.dirname(f)):
+            raise UsageError("step-times = %s: not a file in an existing folder" % s["step-times"])
     return s
 
 
@@ -268,6 +273,7 @@ def train(s, out=sys.stdout):
     startup = time.perf_counter() - t_start
     result = {"params": params, "startup_s": startup, "torch_version": torch.__version__,
               "threads": torch.get_num_threads(), "epochs": []}
+    step_ms = []
     for epoch in range(1, epochs + 1):
         order = torch.from_numpy(rng.permutation(len(y_train)))
         steps = len(y_train) // batch
@@ -275,6 +281,7 @@ def train(s, out=sys.stdout):
         loss_sum = 0.0
         t0 = time.perf_counter()
         for step in range(steps):
+            t_step = time.perf_counter()
             idx = order[step * batch:(step + 1) * batch]
             x, y = xt.index_select(0, idx), yt.index_select(0, idx)
             loss = loss_fn(net(x), y)
@@ -282,11 +289,15 @@ def train(s, out=sys.stdout):
             loss.backward()
             opt.step()
             loss_sum += loss.item()
+            step_ms.append((epoch, step + 1, (time.perf_counter() - t_step) * 1e3))
         seconds = time.perf_counter() - t0
         test_loss, test_acc = evaluate(torch, net, x_test, y_test)
         m = {"epoch": epoch, "train_loss": loss_sum / steps, "test_loss": test_loss, "test_accuracy": test_acc,
              "steps": steps, "images": steps * batch, "epoch_s": seconds, "images_per_s": steps * batch / seconds}
         result["epochs"].append(m)
+        if s["step-times"] is not None:  # gnsweep train's file: the steps so far, after every epoch
+            with open(s["step-times"], "w", encoding="utf-8") as f:
+                f.write("epoch\tstep\tms\n" + "".join("%d\t%d\t%.3f\n" % r for r in step_ms))
         print("epoch %d/%d  train_loss %.4f  test_loss %.4f  test_accuracy %.2f%%  %.1f images/s  (%.3f s)" % (
             epoch, epochs, m["train_loss"], test_loss, 100 * test_acc, m["images_per_s"], seconds), file=out, flush=True)
         if not math.isfinite(m["train_loss"]):

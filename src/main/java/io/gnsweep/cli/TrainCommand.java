@@ -23,6 +23,8 @@ import io.gnsweep.train.TrialStatus;
 import io.gnsweep.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +64,7 @@ public final class TrainCommand {
     private int train(PrintStream out, PrintStream err) {
         TrialSpec spec;
         int threads;
+        Path stepTimes;
         TrainTest data;
         try {
             Config c = Overrides.apply(ConfigFactory.parseResources(DEFAULTS), overrides);
@@ -70,6 +73,7 @@ public final class TrainCommand {
             if (threads < 0) {
                 throw new UsageException("threads = " + threads + ": must be >= 0 (0 = all cores)");
             }
+            stepTimes = c.getIsNull("step-times") ? null : stepTimesFile(Overrides.getString(c, "step-times"));
             DataFolder folder = ClasspathDataFolder.isClasspath(spec.dataPath())
                     ? new ClasspathDataFolder(spec.dataPath()) : new LocalDataFolder(Path.of(spec.dataPath()));
             try {
@@ -93,7 +97,19 @@ public final class TrainCommand {
                         + (p.warmupEpochs() > 0 ? " warm-up " + p.warmupEpochs() : "")
                         + (p.augment() == Protocol.Augment.NONE ? "" : " " + p.augment().id()),
                 NativeSetup.backend(), NativeSetup.oneDnnEnabled() ? " (oneDNN)" : "");
-        TrialResult result = Trainer.run(spec, data, "cpu", m -> out.println(line(m, spec.epochs())));
+        StringBuilder steps = new StringBuilder(STEP_TIMES_HEADER);
+        TrialResult result = Trainer.run(spec, data, "cpu", m -> {
+            out.println(line(m, spec.epochs()));
+            if (stepTimes != null) {
+                try {
+                    Files.writeString(stepTimes, steps); // the steps so far, after every epoch
+                } catch (IOException e) {
+                    throw new UncheckedIOException("step-times = " + stepTimes + ": " + e.getMessage(), e);
+                }
+            }
+        }, net -> { }, stepTimes == null ? (epoch, step, nanos) -> { }
+                : (epoch, step, nanos) -> steps.append(epoch).append('\t').append(step).append('\t')
+                        .append(String.format(Locale.ROOT, "%.3f", nanos / 1e6)).append('\n'));
         if (result.status() != TrialStatus.COMPLETE) {
             err.println("gnsweep train: " + result.status() + ": " + result.error());
             return 1;
@@ -122,6 +138,25 @@ public final class TrainCommand {
             throw new UsageException(e.getMessage());
         }
         return spec;
+    }
+
+    /** The step-times file's first line: epoch, step (both 1-based) and the step's wall time in milliseconds. */
+    static final String STEP_TIMES_HEADER = "epoch\tstep\tms\n";
+
+    /** The step-times file: refused before any work unless its folder exists and it can be written there. */
+    static Path stepTimesFile(String value) {
+        Path file = Path.of(value).toAbsolutePath();
+        Path folder = file.getParent();
+        if (Files.isDirectory(file)) {
+            throw new UsageException("step-times = " + value + ": is a folder, not a file");
+        }
+        if (folder == null || !Files.isDirectory(folder)) {
+            throw new UsageException("step-times = " + value + ": its folder " + folder + " does not exist");
+        }
+        if (Files.exists(file) ? !Files.isWritable(file) : !Files.isWritable(folder)) {
+            throw new UsageException("step-times = " + value + ": cannot be written");
+        }
+        return file;
     }
 
     static String line(EpochMetrics m, int epochs) {

@@ -38,6 +38,22 @@ public final class Trainer {
     /** As {@link #run(TrialSpec, TrainTest, String, Consumer)}; {@code trained} sees the network after each epoch. */
     static TrialResult run(TrialSpec spec, TrainTest data, String device, Consumer<EpochMetrics> onEpoch,
                            Consumer<Net> trained) {
+        return run(spec, data, device, onEpoch, trained, (epoch, step, nanos) -> { });
+    }
+
+    /** The wall time of one training step: batch gather, forward, loss, backward, update, the loss read back. */
+    @FunctionalInterface
+    public interface StepTimes {
+        /** Step {@code step} (1-based) of epoch {@code epoch} took {@code nanos} ns. */
+        void step(int epoch, int step, long nanos);
+    }
+
+    /**
+     * As {@link #run(TrialSpec, TrainTest, String, Consumer)}; {@code steps} sees each step's time as it ends (inside
+     * the epoch's timed loop: keep it cheap).
+     */
+    public static TrialResult run(TrialSpec spec, TrainTest data, String device, Consumer<EpochMetrics> onEpoch,
+                                  Consumer<Net> trained, StepTimes steps) {
         Instant started = Instant.now();
         List<EpochMetrics> epochs = new ArrayList<>();
         long numParams = 0;
@@ -59,10 +75,11 @@ public final class Trainer {
             for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
                 long t0 = System.nanoTime();
                 double lossSum = 0;
-                int steps = 0;
+                int step = 0;
                 Batches batches = new Batches(train, spec.batchSize(), permutation(train.size(), spec.seed(), epoch))
                         .augment(augmentation, epoch);
                 while (batches.hasNext()) {
+                    long stepStart = System.nanoTime();
                     batches.next();
                     // DL4J's score adds the decay term 0.5 * wd * |W|^2 of the parameters the step started from;
                     // the data loss alone is what PyTorch reports and what the tables hold
@@ -71,10 +88,11 @@ public final class Trainer {
                     double loss = net.score() - penalty;
                     if (!Double.isFinite(loss)) {
                         return new TrialResult(spec, TrialStatus.DIVERGED, "train loss became " + loss + " at epoch "
-                                + epoch + ", step " + (steps + 1), epochs, numParams, started, Instant.now(), device);
+                                + epoch + ", step " + (step + 1), epochs, numParams, started, Instant.now(), device);
                     }
                     lossSum += loss;
-                    steps++;
+                    step++;
+                    steps.step(epoch, step, System.nanoTime() - stepStart);
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double[] eval = evaluate(net, fitted.test());
@@ -82,8 +100,8 @@ public final class Trainer {
                     return new TrialResult(spec, TrialStatus.DIVERGED, "test loss became " + eval[0] + " at epoch "
                             + epoch, epochs, numParams, started, Instant.now(), device);
                 }
-                EpochMetrics m = new EpochMetrics(epoch, lossSum / steps, eval[0], eval[1], seconds,
-                        (double) steps * spec.batchSize() / seconds);
+                EpochMetrics m = new EpochMetrics(epoch, lossSum / step, eval[0], eval[1], seconds,
+                        (double) step * spec.batchSize() / seconds);
                 epochs.add(m);
                 trained.accept(net);
                 onEpoch.accept(m);

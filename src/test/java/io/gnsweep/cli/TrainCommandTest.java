@@ -10,6 +10,8 @@ import io.gnsweep.train.Protocol;
 import io.gnsweep.train.TrialSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import io.gnsweep.config.Overrides;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code gnsweep train}: its keys reach the trial, and every key of train-defaults.conf, given a value of the
@@ -60,6 +63,7 @@ class TrainCommandTest {
         bad("lr-decay", "lr-decay=x lr-schedule=step", "lr-decay=2 lr-schedule=step", "lr-decay=0.5");
         bad("warmup-epochs", "warmup-epochs=x", "warmup-epochs=1", "warmup-epochs=3 epochs=2");
         bad("augment", "augment=[a]", "augment=cutout");
+        bad("step-times", "step-times=[a]", "step-times=/no/such/folder/steps.tsv", "step-times=/");
     }
 
 
@@ -89,6 +93,31 @@ class TrainCommandTest {
             }
         });
         assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+
+    @Test
+    void stepTimesHoldsOneLinePerTrainingStep(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("steps.tsv");
+        List<String> args = new ArrayList<>(Arrays.asList(SMALL.split(" ")));
+        args.addAll(List.of("epochs=2", "batch-size=16", "model-width=0.25", "step-times=" + file));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, TrainCommand.run(args.toArray(String[]::new), new PrintStream(out), System.err), out.toString());
+        List<String> lines = Files.readAllLines(file);
+        assertEquals("epoch\tstep\tms", lines.get(0));
+        assertEquals(1 + 2 * 64 / 16, lines.size(), String.join("\n", lines)); // 4 steps of 16 in each of 2 epochs
+        double sum = 0;
+        for (int i = 1; i < lines.size(); i++) {
+            String[] f = lines.get(i).split("\t");
+            assertEquals(String.valueOf((i - 1) / 4 + 1), f[0]);
+            assertEquals(String.valueOf((i - 1) % 4 + 1), f[1]);
+            double ms = Double.parseDouble(f[2]);
+            assertTrue(ms > 0, lines.get(i));
+            sum += i <= 4 ? ms : 0;
+        }
+        // the epoch's own time holds its steps' times (and only the batches' bookkeeping besides)
+        String epoch1 = out.toString().lines().filter(l -> l.startsWith("epoch 1/2")).findFirst().orElseThrow();
+        double epochS = Double.parseDouble(epoch1.replaceAll(".*\\(([0-9.]+) s\\)$", "$1"));
+        assertTrue(sum / 1e3 <= epochS + 0.05, sum + " ms of steps in an epoch of " + epochS + " s");
     }
 
     @Test
