@@ -16,8 +16,10 @@ excluded). The ratio is gnsweep's images/s over PyTorch's, taken pair by pair, m
 is faster). The whole command's wall time (JVM or interpreter start, data loading, one epoch, evaluation of
 the test images) is reported beside it. With --epochs E (or BENCH_TORCH_EPOCHS; default 1) each side trains E
 epochs and the figure is the last epoch's: from E = 2 on, the steady state (without the JVM's warm-up in
-gnsweep's first epoch). A trial whose two networks differ in parameter count (DL4J's count:
-BatchNorm's running statistics included) or whose run fails makes the exit status 1.
+gnsweep's first epoch). Beside it, from each side's step-times file (train's and torch_speed.py's key), that
+epoch's first step and its median step: where a one-epoch ratio comes from. A trial whose two networks differ
+in parameter count (DL4J's count: BatchNorm's running statistics included) or whose run fails makes the exit
+status 1.
 `params` prints each trial's PyTorch parameter count and `args` its key=value arguments (one trial a line,
 tab-separated), for the Java test that compares the counts with gnsweep's networks.
 
@@ -144,30 +146,41 @@ def one_run(cmd, env, log):
     return p.returncode, p.stdout, wall
 
 
-def run_gnsweep(java, jar, trial, env, log, epochs=1):
-    rc, out, wall = one_run(java + ["-jar", jar, "train"] + trial.args(epochs=epochs), env, log)
+def step_times(path, epochs):
+    """The last epoch's steps from a step-times file (epoch, step, ms): its first step and the median step, ms."""
+    with open(path, encoding="utf-8") as f:
+        rows = [line.split("\t") for line in f.read().splitlines()[1:]]
+    ms = [float(r[2]) for r in rows if r[0] == str(epochs)]
+    return {"first_step_ms": ms[0], "median_step_ms": med(ms)} if ms else {}
+
+
+def run_gnsweep(java, jar, trial, env, log, tmp, epochs=1):
+    steps_file = os.path.join(tmp, "gnsweep-steps.tsv")
+    rc, out, wall = one_run(java + ["-jar", jar, "train"] + trial.args(epochs=epochs)
+                            + ["step-times=" + steps_file], env, log)
     last = [m for m in GN_EPOCH.finditer(out) if m.group(1) == m.group(2) == str(epochs)]
     e, d = (last[-1] if last else None), GN_DONE.search(out)
     if rc != 0 or not e or not d:
         return {"error": "gnsweep train exit %d: %s" % (rc, out.strip().splitlines()[-1:] or "")}
     images = trial.steps * int(trial.batch)
     ips = float(e.group(4))   # printed to the unit; epoch time derived from it keeps that precision
-    return {"images_per_s": ips, "epoch_s": images / ips, "params": int(d.group(1)), "cmd_s": wall,
-            "test_accuracy": float(e.group(3)) / 100}
+    return dict(step_times(steps_file, epochs), images_per_s=ips, epoch_s=images / ips, params=int(d.group(1)),
+                cmd_s=wall, test_accuracy=float(e.group(3)) / 100)
 
 
 def run_torch(python, trial, env, log, tmp, epochs=1):
-    out_json = os.path.join(tmp, "torch.json")
+    out_json, steps_file = os.path.join(tmp, "torch.json"), os.path.join(tmp, "torch-steps.tsv")
     rc, out, wall = one_run(python + [os.path.join(ROOT, "jobs", "torch_speed.py"), "--json", out_json]
-                            + trial.args(epochs=epochs), env, log)
+                            + trial.args(epochs=epochs) + ["step-times=" + steps_file], env, log)
     if rc != 0:
         return {"error": "torch_speed exit %d: %s" % (rc, out.strip().splitlines()[-1:] or "")}
     import json
     with open(out_json, encoding="utf-8") as f:
         r = json.load(f)
     e = r["epochs"][-1]
-    return {"images_per_s": e["images_per_s"], "epoch_s": e["epoch_s"], "params": r["params"], "cmd_s": wall,
-            "test_accuracy": e["test_accuracy"], "torch_version": r["torch_version"], "threads": r["threads"]}
+    return dict(step_times(steps_file, epochs), images_per_s=e["images_per_s"], epoch_s=e["epoch_s"],
+                params=r["params"], cmd_s=wall, test_accuracy=e["test_accuracy"], torch_version=r["torch_version"],
+                threads=r["threads"])
 
 
 def med(xs):
@@ -177,7 +190,8 @@ def med(xs):
 COLUMNS = ["trial", "model", "width", "depth", "norm", "groups", "batch_size", "optimizer", "images", "steps", "pairs",
            "gnsweep_images_per_s", "torch_images_per_s", "ratio_gnsweep_over_torch", "ratio_min", "ratio_max",
            "gnsweep_ms_per_step", "torch_ms_per_step", "gnsweep_cmd_s", "torch_cmd_s", "cmd_ratio_gnsweep_over_torch",
-           "gnsweep_params", "torch_params", "gnsweep_test_accuracy", "torch_test_accuracy", "status", "epochs"]
+           "gnsweep_params", "torch_params", "gnsweep_test_accuracy", "torch_test_accuracy", "status", "epochs",
+           "gnsweep_first_step_ms", "torch_first_step_ms", "gnsweep_median_step_ms", "torch_median_step_ms"]
 
 
 def summarise(trial, pairs, epochs=1):
@@ -206,6 +220,9 @@ def summarise(trial, pairs, epochs=1):
             "gnsweep_params": ok[0][0]["params"], "torch_params": ok[0][1]["params"],
             "gnsweep_test_accuracy": "%.3f" % med([a["test_accuracy"] for a, _ in ok]),
             "torch_test_accuracy": "%.3f" % med([b["test_accuracy"] for _, b in ok])})
+        for side, k in (("gnsweep", 0), ("torch", 1)):
+            for key in ("first_step_ms", "median_step_ms"):
+                row["%s_%s" % (side, key)] = "%.2f" % med([p[k][key] for p in ok])
         if any(a["params"] != b["params"] for a, b in ok):
             status = "PARAMS_DIFFER"
     if errors:
@@ -216,15 +233,17 @@ def summarise(trial, pairs, epochs=1):
 
 def print_table(rows, out):
     head = ["trial", "gnsweep img/s", "PyTorch img/s", "ratio", "(min-max)", "ms/step gnsweep", "ms/step PyTorch",
-            "whole cmd s (g / t)", "params", "status"]
+            "step 1 ms (g / t)", "median step ms (g / t)", "whole cmd s (g / t)", "params", "status"]
     lines = [head]
     for r in rows:
         if r.get("pairs"):
             lines.append([r["trial"], r["gnsweep_images_per_s"], r["torch_images_per_s"], r["ratio_gnsweep_over_torch"],
                           "%s-%s" % (r["ratio_min"], r["ratio_max"]), r["gnsweep_ms_per_step"], r["torch_ms_per_step"],
+                          "%s / %s" % (r["gnsweep_first_step_ms"], r["torch_first_step_ms"]),
+                          "%s / %s" % (r["gnsweep_median_step_ms"], r["torch_median_step_ms"]),
                           "%s / %s" % (r["gnsweep_cmd_s"], r["torch_cmd_s"]), str(r["gnsweep_params"]), r["status"]])
         else:
-            lines.append([r["trial"]] + [""] * 8 + [r["status"]])
+            lines.append([r["trial"]] + [""] * (len(head) - 2) + [r["status"]])
     widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
     for i, l in enumerate(lines):
         out.write("  ".join(str(c).ljust(w) if j == 0 else str(c).rjust(w) for j, (c, w) in enumerate(zip(l, widths)))
@@ -260,7 +279,7 @@ def bench(a):
               % (", on CPU " + a.cpu if a.cpu else "", len(ts), a.rounds, log_path), file=sys.stderr)
         for r in range(1, a.rounds + 1):
             for t in ts:
-                g = run_gnsweep(java, jar, t, env, log, a.epochs)
+                g = run_gnsweep(java, jar, t, env, log, tmp, a.epochs)
                 p = run_torch(python, t, env, log, tmp, a.epochs)
                 pairs[t.label].append((g, p))
                 show = lambda x: x["error"] if "error" in x else "%.1f images/s (epoch %.2f s, command %.1f s)" % (
@@ -276,7 +295,8 @@ def bench(a):
               % (" ".join(java[len(pin):]), version, a.rounds, time.time() - start))
     out.write("%d epoch%s a run, the last one's figures. " % (a.epochs, "s" if a.epochs > 1 else ""))
     out.write("images/s: the training epoch's own time (gnsweep's epoch time; PyTorch's epoch loop), median of the "
-              "rounds; ratio = gnsweep / PyTorch, pair by pair, median (min-max);\nms/step = batch / images/s; whole cmd "
+              "rounds; ratio = gnsweep / PyTorch, pair by pair, median (min-max);\nms/step = batch / images/s; step 1 and "
+              "median step: the epoch's first step and its median step by each side's step-times file; whole cmd "
               "s = each command's wall time (start-up, data, epoch, test on %d images).\n\n" % TEST_LIMIT)
     print_table(rows, out)
     write_csv(a.csv, rows)
