@@ -39,8 +39,8 @@ final class HarnessPart extends Part {
         }
         // Full run: trials of ~10-15 s each here (the quick spec's take 20-90 s, a study's minutes), so that the
         // figure is about a sweep, not about Spark's start-up alone; the fixed costs are reported beside it.
-        // --quick: ~1 s a trial on an AVX-512 core. With 1,024 images the four trials there took less than
-        // Spark's fixed ~0.9 s per job (53%), and the gross-regression gate (50%) measured the core's speed.
+        // --quick: ~1 s a trial on an AVX-512 core, so that the trials outlast Spark's fixed ~0.9 s per job;
+        // with shorter ones the 50% gate would measure how fast the core trains, not Spark's overhead.
         int trainLimit = Integer.getInteger("bench.harness.trainLimit", quick ? 8192 : 10240);
         List<String> overrides = List.of("name=bench", "model=small-cnn", "model-width=0.25",
                 "dataset.path=" + FASHION, "dataset.train-limit=" + trainLimit, "dataset.test-limit=1000",
